@@ -1,0 +1,25 @@
+# Two entry points for a newcomer: `make repro` (whole pipeline) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+$(BIN)/ecgcnn: pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -c requirements.lock -e '.[dev]'
+	touch $@
+
+.PHONY: venv repro test lint bench
+venv: $(BIN)/ecgcnn
+
+# dvc runs each stage's `python` from PATH: put the venv first.
+repro: venv
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/dvc repro
+
+test: venv
+	$(BIN)/ruff check src stages tests
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/pytest
+
+bench: venv
+	$(BIN)/pip install -q -c requirements.lock -e '.[bench]'
+	$(BIN)/python -m ecgcnn.bench

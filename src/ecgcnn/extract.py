@@ -1,0 +1,81 @@
+"""Beat extraction: records -> one dataset of beat windows, RR features and labels."""
+
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from .aami import CLASSES
+from .beats import cut_windows, normalise_record, rr_features
+from .filters import condition
+from .io import EcgError
+from .records import read_beats, read_signal
+
+
+def window_samples(cfg):
+    """(samples before, samples after) the R peak at the model's rate; checks the params."""
+    before, after = cfg["window_before_s"], cfg["window_after_s"]
+    if before < 0 or after <= 0:
+        raise EcgError(
+            f"params extract.window_before_s={before}, extract.window_after_s={after}: "
+            "the window must start at or before the R peak and end after it"
+        )
+    for key in ("target_fs", "lowpass_hz", "rr_local_beats"):
+        if cfg[key] <= 0:
+            raise EcgError(f"params extract.{key}={cfg[key]} must be positive")
+    if cfg["lowpass_hz"] >= cfg["target_fs"] / 2:
+        raise EcgError(f"params extract.lowpass_hz={cfg['lowpass_hz']} must be below target_fs/2")
+    fs = cfg["target_fs"]
+    return int(round(before * fs)), int(round(after * fs))
+
+
+def beats_from_signal(signal, fs, peaks, cfg):
+    """Model inputs for beats at `peaks` (samples at `fs`) of one lead.
+
+    Returns (x [n, L, 2], rr [n, k], kept mask over `peaks`). Used for training data and for
+    `ecgcnn predict`, so a new recording goes through exactly the same chain.
+    """
+    before, after = window_samples(cfg)
+    target_fs = cfg["target_fs"]
+    if len(peaks) < 2:
+        raise EcgError("fewer than two beats: cannot compute RR intervals")
+    conditioned = condition(signal, fs, target_fs, cfg["baseline_windows_s"],
+                            cfg["lowpass_hz"], cfg["lowpass_order"])
+    peaks_at_target = np.round(np.asarray(peaks) * target_fs / fs).astype(np.int64)
+    windows, kept = cut_windows(conditioned, peaks_at_target, before, after)
+    if not kept.any():
+        raise EcgError("no beat has a full window inside the record")
+    x = normalise_record(windows, before)
+    rr = rr_features(np.asarray(peaks) / fs, cfg["rr_local_beats"])[kept]
+    return x, rr, kept
+
+
+def extract_record(path, cfg):
+    """All annotated beats of one record, with its name attached to any error."""
+    name = Path(path).name
+    try:
+        signal, fs, _ = read_signal(path, cfg.get("lead"))
+        samples, labels, symbols = read_beats(path, cfg.get("annotations", "atr"))
+        x, rr, kept = beats_from_signal(signal, fs, samples, cfg)
+    except EcgError as e:
+        raise EcgError(f"record {name}: {e}") from e
+    return {
+        "x": x, "rr": rr, "label": labels[kept], "symbol": symbols[kept],
+        "record": np.full(kept.sum(), name), "sample": samples[kept].astype(np.int32),
+    }, int((~kept).sum())
+
+
+def extract_database(raw_dir, records, cfg, progress=True):
+    """Extract every record; returns (dataset dict of arrays, beats dropped at edges)."""
+    parts, dropped = [], 0
+    for name in tqdm(records, desc="extract", unit="record", disable=not progress):
+        part, n_dropped = extract_record(Path(raw_dir) / name, cfg)
+        parts.append(part)
+        dropped += n_dropped
+    dataset = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    return dataset, dropped
+
+
+def class_counts(labels):
+    counts = np.bincount(labels, minlength=len(CLASSES))
+    return {c: int(n) for c, n in zip(CLASSES, counts, strict=True)}

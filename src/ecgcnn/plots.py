@@ -1,0 +1,83 @@
+"""Figures for people (PNG) and small tables for `dvc plots` (CSV/JSON)."""
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display here, in CI or in `dvc exp` workers
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from .aami import CLASSES  # noqa: E402
+
+COLORS = dict(zip(CLASSES, ("tab:gray", "tab:blue", "tab:red", "tab:purple", "tab:olive"),
+                  strict=True))
+
+
+def distribution_table(counts_by_set):
+    """Long table (class, set, beats) for a grouped bar plot; `counts_by_set` is {set: {class: n}}."""
+    rows = [{"class": c, "set": s, "beats": counts.get(c, 0)}
+            for s, counts in counts_by_set.items() for c in CLASSES]
+    return pd.DataFrame(rows)
+
+
+def distribution_figure(table, title):
+    wide = table.pivot(index="class", columns="set", values="beats").loc[list(CLASSES)]
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    wide.plot.bar(ax=ax, logy=True, rot=0)
+    for container in ax.containers:
+        ax.bar_label(container, fontsize=7)
+    ax.set_ylabel("beats (log scale)")
+    ax.set_title(title)
+    return fig
+
+
+def confusion_table(cm):
+    """Aggregated confusion counts (actual, predicted, count): small, unlike one row per beat."""
+    return pd.DataFrame([{"actual": a, "predicted": p, "count": int(cm[i, j])}
+                         for i, a in enumerate(CLASSES) for j, p in enumerate(CLASSES)])
+
+
+def confusion_figure(cm, title):
+    rows = cm.sum(axis=1, keepdims=True)
+    norm = np.divide(cm, rows, out=np.zeros(cm.shape), where=rows > 0)
+    fig, ax = plt.subplots(figsize=(5, 4.5))
+    ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
+    for i in range(len(CLASSES)):
+        for j in range(len(CLASSES)):
+            color = "white" if norm[i, j] > 0.5 else "black"
+            ax.text(j, i, f"{cm[i, j]}\n{norm[i, j]:.1%}", ha="center", va="center",
+                    fontsize=8, color=color)
+    ax.set_xticks(range(len(CLASSES)), CLASSES)
+    ax.set_yticks(range(len(CLASSES)), CLASSES)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("actual (row-normalised)")
+    ax.set_title(title)
+    return fig
+
+
+def roc_figure(curves, aucs, title):
+    """`curves` is {class: (fpr, tpr)}, `aucs` {class: auc or None}."""
+    fig, ax = plt.subplots(figsize=(5, 4.5))
+    for c, (fpr, tpr) in curves.items():
+        ax.plot(fpr, tpr, color=COLORS[c], label=f"{c} (AUC {aucs[c]:.3f})")
+    ax.plot([0, 1], [0, 1], "k:", lw=0.8)
+    ax.set_xlabel("false positive rate")
+    ax.set_ylabel("true positive rate")
+    ax.set_title(title)
+    ax.legend(loc="lower right")
+    return fig
+
+
+def examples_figure(x, labels, fs, before, per_class=5, seed=0):
+    """A few random beats of each class (channel 0), on the time axis of the window."""
+    rng = np.random.default_rng(seed)
+    t = (np.arange(x.shape[-1]) - before) / fs
+    fig, axes = plt.subplots(1, len(CLASSES), figsize=(14, 2.8), sharey=True)
+    for k, (ax, c) in enumerate(zip(axes, CLASSES, strict=True)):
+        idx = np.flatnonzero(labels == k)
+        for i in rng.choice(idx, size=min(per_class, len(idx)), replace=False):
+            ax.plot(t, x[i, 0], color=COLORS[c], lw=0.8, alpha=0.8)
+        ax.set_title(f"{c} ({len(idx)} beats)")
+        ax.set_xlabel("s from R peak")
+    axes[0].set_ylabel("amplitude / record R amplitude")
+    return fig

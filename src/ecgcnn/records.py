@@ -1,0 +1,74 @@
+"""Reading one WFDB record: the lead the classifier uses and its beat annotations."""
+
+from pathlib import Path
+
+import numpy as np
+import wfdb
+
+from .aami import class_index
+from .io import EcgError
+
+PREFERRED_LEAD = "MLII"
+
+
+def choose_lead(sig_names, lead=None):
+    """Index of `lead` if given, else MLII where the record has it, else the first lead."""
+    if lead is not None:
+        if lead not in sig_names:
+            raise EcgError(f"lead {lead!r} not in record (it has {', '.join(sig_names)})")
+        return sig_names.index(lead)
+    if not sig_names:
+        raise EcgError("record has no signal")
+    return sig_names.index(PREFERRED_LEAD) if PREFERRED_LEAD in sig_names else 0
+
+
+def read_signal(path, lead=None):
+    """One lead of a record in physical units: (signal float64, fs, lead name).
+
+    Digital samples are checked against the header's checksums so that a corrupt .dat is
+    an error here rather than a silently wrong beat later.
+    """
+    path = Path(path)
+    if not path.with_suffix(".hea").exists():
+        raise EcgError(f"{path}.hea: record header not found")
+    try:
+        rec = wfdb.rdrecord(str(path), physical=False)
+    except Exception as e:  # wfdb raises many types for malformed files
+        raise EcgError(f"{path}: cannot read record ({e})") from e
+    if rec.d_signal is None or rec.d_signal.shape[0] == 0:
+        raise EcgError(f"{path}: record has no samples")
+    if rec.sig_len is not None and rec.d_signal.shape[0] != rec.sig_len:
+        raise EcgError(f"{path}: header says {rec.sig_len} samples, data has {rec.d_signal.shape[0]}")
+    if rec.checksum is not None:
+        got = np.asarray(rec.calc_checksum()) % 65536
+        want = np.asarray(rec.checksum) % 65536
+        if not np.array_equal(got, want):
+            raise EcgError(f"{path}.dat: data does not match the header checksum (corrupt signal file)")
+    if not rec.fs or rec.fs <= 0:
+        raise EcgError(f"{path}.hea: invalid sampling frequency {rec.fs!r}")
+    i = choose_lead(list(rec.sig_name or []), lead)
+    signal = rec.dac(return_res=64)[:, i]
+    return signal, float(rec.fs), rec.sig_name[i]
+
+
+def read_beats(path, extension="atr"):
+    """Annotated beats of a record: (sample indices, AAMI class indices, symbols).
+
+    Non-beat annotations are dropped; an unknown symbol is an error naming the record.
+    """
+    path = Path(path)
+    ann_file = Path(f"{path}.{extension}")
+    if not ann_file.exists():
+        raise EcgError(f"{ann_file}: annotation file not found")
+    try:
+        ann = wfdb.rdann(str(path), extension)
+    except Exception as e:
+        raise EcgError(f"{ann_file}: cannot read annotations ({e})") from e
+    samples, labels, symbols = [], [], []
+    for sample, symbol in zip(ann.sample, ann.symbol, strict=True):
+        label = class_index(symbol, where=str(ann_file))
+        if label is not None:
+            samples.append(sample)
+            labels.append(label)
+            symbols.append(symbol)
+    return np.asarray(samples, dtype=np.int64), np.asarray(labels, dtype=np.int8), np.asarray(symbols)

@@ -1,0 +1,156 @@
+"""Training library: jit-compiled steps on device-resident data, data-parallel over devices.
+
+The training set is put on the device once; each step gathers its batch there. Each
+batch is sharded over a 1-D device mesh ('data'), parameters are replicated: the same code
+runs on one CPU, a GPU, a TPU or several devices.
+"""
+
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from flax import nnx
+from jax.sharding import AxisType, NamedSharding
+from jax.sharding import PartitionSpec as P
+from tqdm import tqdm
+
+from .io import EcgError
+from .metrics import macro_f1
+
+
+def data_mesh():
+    # Auto axes: XLA propagates the batch sharding; parameters stay replicated.
+    return jax.make_mesh((jax.device_count(),), ("data",), axis_types=(AxisType.Auto,))
+
+
+def replicate(mesh, tree):
+    return jax.device_put(tree, NamedSharding(mesh, P()))
+
+
+def shard_batch(mesh, x):
+    return jax.lax.with_sharding_constraint(x, NamedSharding(mesh, P("data")))
+
+
+def make_optimizer(cfg, steps_per_epoch):
+    schedule = optax.warmup_cosine_decay_schedule(
+        init_value=0.0, peak_value=cfg["lr"], warmup_steps=steps_per_epoch // 2,
+        decay_steps=max(cfg["epochs"] * steps_per_epoch, steps_per_epoch))
+    return optax.adamw(schedule, weight_decay=cfg["weight_decay"])
+
+
+def cross_entropy(graphdef, params, x, rr, y, shape_keep, dropout_key):
+    model = nnx.merge(graphdef, params)
+    logits = model(x, rr, shape_keep=shape_keep, dropout_key=dropout_key)
+    return optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
+
+
+def make_train_step(graphdef, tx, mesh, shape_dropout):
+    """A jitted step on the batch `data[batch_idx]`, gathered on the device.
+
+    The Python loop over steps stays: XLA:CPU runs convolutions inside a rolled `lax.scan`
+    ~20x slower than the same step dispatched alone (measured: 166 vs 3 000 beats/s), and
+    dispatch is asynchronous, so the loop costs microseconds per step.
+    """
+
+    def train_step(params, opt_state, data, batch_idx, key):
+        drop_key, keep_key = jax.random.split(key)
+        x, rr, y = (shard_batch(mesh, data[k][batch_idx]) for k in ("x", "rr", "y"))
+        shape_keep = jax.random.bernoulli(keep_key, 1.0 - shape_dropout, y.shape)
+        loss, grads = jax.value_and_grad(cross_entropy, argnums=1)(
+            graphdef, params, x, rr, y, shape_keep.astype(x.dtype), drop_key)
+        updates, opt_state = tx.update(grads, opt_state, params)
+        return optax.apply_updates(params, updates), opt_state, loss
+
+    return jax.jit(train_step, donate_argnums=(0, 1))
+
+
+def run_epoch(train_step, params, opt_state, data, batch_size, steps, key):
+    """One pass over a fresh permutation of the training beats; returns the mean loss too."""
+    perm_key, key = jax.random.split(key)
+    order = jax.random.permutation(perm_key, data["y"].shape[0])[: steps * batch_size]
+    order = order.reshape(steps, batch_size)
+    losses = []
+    for i in range(steps):
+        params, opt_state, loss = train_step(params, opt_state, data, order[i],
+                                             jax.random.fold_in(key, i))
+        losses.append(loss)
+    return params, opt_state, jnp.stack(losses).mean()
+
+
+def make_predict(graphdef, mesh):
+    @jax.jit
+    def predict(params, x, rr):
+        model = nnx.merge(graphdef, params)
+        return jax.nn.softmax(model(shard_batch(mesh, x), shard_batch(mesh, rr)))
+
+    return predict
+
+
+def predict_probs(model, x, rr, batch_size=4096, mesh=None):
+    """Class probabilities [n, classes] for numpy inputs, in fixed-size batches (one compile)."""
+    mesh = mesh or data_mesh()
+    graphdef, params = nnx.split(model, nnx.Param)
+    predict = make_predict(graphdef, mesh)
+    params = replicate(mesh, params)
+    batch_size = -(-batch_size // mesh.size) * mesh.size
+    n = len(x)
+    pad = (-n) % batch_size
+    x = np.concatenate([x, np.zeros((pad, *x.shape[1:]), x.dtype)])
+    rr = np.concatenate([rr, np.zeros((pad, *rr.shape[1:]), rr.dtype)])
+    out = [predict(params, x[i:i + batch_size], rr[i:i + batch_size])
+           for i in range(0, len(x), batch_size)]
+    return np.asarray(jnp.concatenate(out))[:n]
+
+
+def fit(model, train, val, cfg, log=None, progress=True):
+    """Train `model` in place; early stopping keeps the epoch with the best validation macro-F1.
+
+    `train` and `val` are dicts of numpy arrays x, rr, y. `log(epoch, metrics)` is called once
+    per epoch. Returns a summary dict for metrics/<protocol>/train.json.
+    """
+    mesh = data_mesh()
+    batch_size = cfg["batch_size"]
+    if batch_size % mesh.size:
+        raise EcgError(f"params train.batch_size={batch_size} must be a multiple of the "
+                       f"{mesh.size} devices")
+    steps = len(train["y"]) // batch_size
+    if steps == 0:
+        raise EcgError(f"params train.batch_size={batch_size} exceeds the {len(train['y'])} "
+                       "training beats")
+    graphdef, params = nnx.split(model, nnx.Param)
+    tx = make_optimizer(cfg, steps)
+    train_step = make_train_step(graphdef, tx, mesh, cfg["shape_dropout"])
+    params = replicate(mesh, params)
+    opt_state = tx.init(params)
+    data = replicate(mesh, {"x": train["x"], "rr": train["rr"], "y": train["y"].astype(np.int32)})
+    key = jax.random.key(cfg["seed"])
+
+    best = {"f1": -1.0, "epoch": 0, "params": None}
+    seconds = 0.0
+    bar = tqdm(range(1, cfg["epochs"] + 1), desc="train", unit="epoch", disable=not progress)
+    for epoch in bar:
+        key, epoch_key = jax.random.split(key)
+        start = time.perf_counter()
+        params, opt_state, loss = run_epoch(train_step, params, opt_state, data, batch_size,
+                                            steps, epoch_key)
+        loss = float(loss)  # waits for the epoch to finish
+        seconds += time.perf_counter() - start
+        if not np.isfinite(loss):
+            raise EcgError(f"training loss is {loss} at epoch {epoch}; lower params train.lr")
+        val_probs = predict_probs(nnx.merge(graphdef, params), val["x"], val["rr"], mesh=mesh)
+        val_loss = float(-np.log(val_probs[np.arange(len(val["y"])), val["y"]] + 1e-12).mean())
+        val_f1 = macro_f1(val["y"], val_probs.argmax(1))
+        bar.set_postfix(loss=f"{loss:.3f}", val_loss=f"{val_loss:.3f}", val_f1=f"{val_f1:.3f}")
+        if log:
+            log(epoch, {"train/loss": loss, "val/loss": val_loss, "val/macro_f1": val_f1})
+        if val_f1 > best["f1"]:
+            best = {"f1": val_f1, "epoch": epoch, "params": jax.device_get(params)}
+        elif epoch - best["epoch"] >= cfg["patience"]:
+            break
+
+    nnx.update(model, best["params"])
+    return {"epochs_run": epoch, "best_epoch": best["epoch"],
+            "best_val_macro_f1": round(best["f1"], 6), "train_seconds": round(seconds, 2),
+            "train_beats_per_second": round(epoch * steps * batch_size / seconds, 1)}

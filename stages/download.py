@@ -1,0 +1,23 @@
+"""DVC stage: download MIT-BIH 1.0.0 into data/raw/mitdb (or copy it from $MITDB_MIRROR)."""
+
+import sys
+
+from ecgcnn.download import fetch_mitdb, mirror_from_env
+from ecgcnn.io import EcgError, load_params
+
+OUT_DIR = "data/raw/mitdb"
+
+
+def main():
+    params = load_params().get("download") or {}
+    if "base_url" not in params:
+        raise EcgError("params.yaml: missing download.base_url")
+    fetched = fetch_mitdb(OUT_DIR, base_url=params["base_url"], mirror=mirror_from_env())
+    print(f"{OUT_DIR}: {'fetched and verified' if fetched else 'already complete, verified'}")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except EcgError as e:
+        sys.exit(f"error: {e}")

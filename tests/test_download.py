@@ -1,0 +1,187 @@
+import functools
+import hashlib
+import http.server
+import threading
+from pathlib import Path
+
+import pytest
+
+from ecgcnn import download
+from ecgcnn.download import RECORDS, fetch_mitdb, mirror_from_env, pinned_checksums, sha256_of
+from ecgcnn.io import EcgError
+
+SHARED_MITDB = Path(__file__).resolve().parents[2] / "shared" / "mitdb"
+CLOSED_PORT_URL = "http://127.0.0.1:9/"  # discard port: nothing listens, connect is refused
+
+
+@pytest.fixture
+def mirror(tmp_path):
+    """A tiny fake mirror and its checksums; the header has CRLF like the real ones."""
+    files = {
+        "RECORDS": b"100\n101\n",
+        "100.hea": b"100 2 360 650000\r\n100.dat 212 200 11 1024 995 -22131 0 MLII\r\n",
+        "100.dat": bytes(range(256)) * 40,
+        "100.atr": b"\x00\x01\x02\xff",
+    }
+    root = tmp_path / "mirror"
+    root.mkdir()
+    for name, data in files.items():
+        (root / name).write_bytes(data)
+    sums = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
+    return root, sums
+
+
+def assert_same_files(a, b):
+    assert sorted(p.name for p in a.iterdir()) == sorted(p.name for p in b.iterdir())
+    for p in a.iterdir():
+        assert (b / p.name).read_bytes() == p.read_bytes()
+
+
+def test_pinned_list_has_the_145_files():
+    sums = pinned_checksums()
+    assert len(sums) == 145
+    assert len(RECORDS) == 48
+    assert "100" in RECORDS and "234" in RECORDS
+    expected = {"RECORDS"} | {f"{r}.{ext}" for r in RECORDS for ext in ("hea", "dat", "atr")}
+    assert set(sums) == expected
+    assert all(len(d) == 64 and int(d, 16) >= 0 for d in sums.values())
+
+
+def test_mirror_copy_verifies_and_lands(tmp_path, mirror):
+    root, sums = mirror
+    out = tmp_path / "data" / "mitdb"
+    assert fetch_mitdb(out, mirror=root, progress=False, checksums=sums) is True
+    assert_same_files(root, out)
+    assert b"\r\n" in (out / "100.hea").read_bytes()
+
+
+def test_tampered_file_raises_and_leaves_nothing(tmp_path, mirror):
+    root, sums = mirror
+    (root / "100.dat").write_bytes(b"tampered")
+    out = tmp_path / "data" / "mitdb"
+    with pytest.raises(EcgError) as err:
+        fetch_mitdb(out, mirror=root, progress=False, checksums=sums)
+    msg = str(err.value)
+    assert "100.dat" in msg
+    assert sums["100.dat"] in msg
+    assert hashlib.sha256(b"tampered").hexdigest() in msg
+    assert list((tmp_path / "data").iterdir()) == []  # no out_dir, no temp debris
+
+
+def test_file_missing_from_mirror(tmp_path, mirror):
+    root, sums = mirror
+    (root / "100.atr").unlink()
+    out = tmp_path / "data" / "mitdb"
+    with pytest.raises(EcgError, match=r"100\.atr.*mirror") as err:
+        fetch_mitdb(out, mirror=root, progress=False, checksums=sums)
+    assert str(root) in str(err.value)
+    assert list((tmp_path / "data").iterdir()) == []
+
+
+def test_second_run_does_nothing(tmp_path, mirror, monkeypatch):
+    root, sums = mirror
+    out = tmp_path / "data" / "mitdb"
+    fetch_mitdb(out, mirror=root, progress=False, checksums=sums)
+    before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    inode = out.stat().st_ino
+
+    def no_copy(*args):
+        raise AssertionError("copied although the output was complete")
+
+    monkeypatch.setattr(download, "_copy_hashing", no_copy)
+    assert fetch_mitdb(out, mirror=root, progress=False, checksums=sums) is False
+    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before
+    assert out.stat().st_ino == inode
+
+
+@pytest.mark.parametrize("damage", ["corrupt", "delete", "extra"])
+def test_damaged_output_is_fetched_again(tmp_path, mirror, damage):
+    root, sums = mirror
+    out = tmp_path / "data" / "mitdb"
+    fetch_mitdb(out, mirror=root, progress=False, checksums=sums)
+    if damage == "corrupt":
+        (out / "100.hea").write_bytes(b"100 2 360 650000\n")  # CRLF lost
+    elif damage == "delete":
+        (out / "RECORDS").unlink()
+    else:
+        (out / "stray.txt").write_text("x")
+    assert fetch_mitdb(out, mirror=root, progress=False, checksums=sums) is True
+    assert_same_files(root, out)
+    assert list((tmp_path / "data").iterdir()) == [out]
+
+
+def test_no_network_no_mirror_names_mitdb_mirror(tmp_path, mirror):
+    _, sums = mirror
+    out = tmp_path / "data" / "mitdb"
+    with pytest.raises(EcgError, match="MITDB_MIRROR=/path/to/mitdb"):
+        fetch_mitdb(out, base_url=CLOSED_PORT_URL, progress=False, checksums=sums)
+    assert list((tmp_path / "data").iterdir()) == []
+
+
+def test_mirror_from_env(tmp_path, monkeypatch):
+    monkeypatch.delenv("MITDB_MIRROR", raising=False)
+    assert mirror_from_env() is None
+    monkeypatch.setenv("MITDB_MIRROR", "")
+    assert mirror_from_env() is None
+    monkeypatch.setenv("MITDB_MIRROR", str(tmp_path))
+    assert mirror_from_env() == tmp_path
+    monkeypatch.setenv("MITDB_MIRROR", str(tmp_path / "nope"))
+    with pytest.raises(EcgError, match="MITDB_MIRROR"):
+        mirror_from_env()
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    fail_first = set()  # names that answer 503 once, to exercise the retry
+
+    def do_GET(self):
+        name = self.path.lstrip("/")
+        if name in self.fail_first:
+            self.fail_first.discard(name)
+            self.send_error(503)
+            return
+        super().do_GET()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def http_base_url(mirror):
+    root, _ = mirror
+    handler = functools.partial(QuietHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+    QuietHandler.fail_first = set()
+
+
+def test_http_download_verifies(tmp_path, mirror, http_base_url, monkeypatch):
+    root, sums = mirror
+    monkeypatch.setattr(download, "RETRY_DELAY_S", 0)
+    QuietHandler.fail_first = {"100.dat"}
+    out = tmp_path / "data" / "mitdb"
+    assert fetch_mitdb(out, base_url=http_base_url, progress=False, checksums=sums) is True
+    assert_same_files(root, out)  # byte-identical to the mirror, CRLF included
+
+
+def test_http_missing_file_raises(tmp_path, mirror, http_base_url):
+    root, sums = mirror
+    (root / "100.atr").unlink()
+    out = tmp_path / "data" / "mitdb"
+    with pytest.raises(EcgError, match=r"100\.atr: HTTP 404"):
+        fetch_mitdb(out, base_url=http_base_url, progress=False, checksums=sums)
+    assert list((tmp_path / "data").iterdir()) == []
+
+
+@pytest.mark.skipif(not SHARED_MITDB.exists(), reason="no offline MIT-BIH copy")
+def test_shared_mitdb_matches_pinned_list(tmp_path):
+    sums = pinned_checksums()
+    for name, digest in sums.items():
+        assert sha256_of(SHARED_MITDB / name) == digest, name
+    assert (SHARED_MITDB / "RECORDS").read_text().split() == RECORDS
+    out = tmp_path / "mitdb"
+    assert fetch_mitdb(out, mirror=SHARED_MITDB, progress=False) is True
+    assert sorted(p.name for p in out.iterdir()) == sorted(sums)
