@@ -1,0 +1,107 @@
+"""The classifier, loss and optimizer of model.py/train.py in PyTorch: a reference point for the
+Flax train step in bench.py. Eager, CPU, float32, torch's default threads, the usual
+zero_grad/backward/step loop. Only bench.py imports this module: torch is an optional extra.
+"""
+
+import math
+import statistics
+import time
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class ResidualBlock(nn.Module):
+    def __init__(self, filters, kernel_size):
+        super().__init__()
+        self.conv1 = nn.Conv1d(filters, filters, kernel_size, padding="same")
+        self.conv2 = nn.Conv1d(filters, filters, kernel_size, padding="same")
+
+    def forward(self, x):
+        y = self.conv2(F.relu(self.conv1(x)))
+        # padding 2 gives the same output length as Flax's SAME pooling (window 5, stride 2)
+        return F.max_pool1d(F.relu(x + y), 5, 2, padding=2)
+
+
+class BeatClassifier(nn.Module):
+    def __init__(self, *, window, channels, rr_features, filters, kernel_size, blocks, dense,
+                 rr_hidden, dropout, rhythm_decides_s):
+        super().__init__()
+        self.stem = nn.Conv1d(channels, filters, kernel_size, padding="same")
+        self.blocks = nn.ModuleList(ResidualBlock(filters, kernel_size) for _ in range(blocks))
+        length = window
+        for _ in range(blocks):
+            length = -(-length // 2)
+        self.shape_dense = nn.Linear(filters * length, dense)
+        shape_of_class = (0, 0, 1, 2, 3) if rhythm_decides_s else (0, 1, 2, 3, 4)
+        self.register_buffer("shape_of_class", torch.tensor(shape_of_class))
+        self.shape_out = nn.Linear(dense, max(shape_of_class) + 1)
+        self.rr_dense = nn.Linear(rr_features, rr_hidden)
+        self.rr_out = nn.Linear(rr_hidden, 5)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x, rr, shape_keep):
+        """x [batch, channels, window] (PyTorch's layout), rr [batch, k], shape_keep [batch]."""
+        h = F.relu(self.stem(x))
+        for block in self.blocks:
+            h = block(h)
+        h = self.dropout(F.relu(self.shape_dense(h.flatten(1))))
+        shape_logits = self.shape_out(h)[:, self.shape_of_class] * shape_keep[:, None]
+        return shape_logits + self.rr_out(F.relu(self.rr_dense(rr)))
+
+
+def warmup_cosine(train_cfg, steps_per_epoch):
+    """optax.warmup_cosine_decay_schedule as train.make_optimizer sets it, as an lr factor."""
+    warmup = steps_per_epoch // 2
+    decay = max(train_cfg["epochs"] * steps_per_epoch, steps_per_epoch)
+
+    def factor(step):
+        if step < warmup:
+            return step / warmup
+        t = min(step - warmup, decay - warmup) / max(decay - warmup, 1)
+        return 0.5 * (1 + math.cos(math.pi * t))
+
+    return factor
+
+
+def train_throughput(model_cfg, train_cfg, window, channels, rr_features, batch, steps, reps,
+                     compile=False):
+    """Median beats/s of `reps` epochs of `steps` steps at `batch` on random data, and the time
+    of the first step (torch.compile compiles there)."""
+    torch.manual_seed(0)
+    n = batch * steps
+    x = torch.randn(n, channels, window)
+    rr = torch.randn(n, rr_features)
+    y = torch.randint(0, 5, (n,))
+    model = BeatClassifier(window=window, channels=channels, rr_features=rr_features,
+                           **model_cfg)
+    opt = torch.optim.AdamW(model.parameters(), lr=train_cfg["lr"],
+                            weight_decay=train_cfg["weight_decay"])
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, warmup_cosine(train_cfg, steps))
+    forward = torch.compile(model) if compile else model
+    keep_p = torch.full((batch,), 1.0 - train_cfg["shape_dropout"])
+
+    def step(idx):
+        loss = F.cross_entropy(forward(x[idx], rr[idx], torch.bernoulli(keep_p)), y[idx])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+        return loss
+
+    model.train()
+    start = time.perf_counter()
+    step(torch.arange(batch))
+    first_step_s = time.perf_counter() - start
+    seconds = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        for idx in torch.randperm(n).view(steps, batch):
+            step(idx)
+        seconds.append(time.perf_counter() - start)
+    return {"beats_per_s": n / statistics.median(seconds), "first_step_s": first_step_s}
+
+
+def info():
+    return {"torch": torch.__version__, "torch_threads": torch.get_num_threads()}

@@ -1,0 +1,276 @@
+"""`ecgcnn predict`: classify every beat of any WFDB record with a trained model.
+
+Nothing here re-implements the pipeline: the lead is read by `records.read_signal`, the
+beats go through `extract.beats_from_signal` (same resampling, filters, windows, RR features
+and normalisation as the training beats, with the extract params saved in the model
+directory) and the probabilities come from `train.predict_probs`.
+
+Beat positions come from the record's annotation file when it has one, else from a QRS
+detector (`detect_beats`): wfdb's XQRS run at DETECT_FS, its peaks then moved to the local
+maximum of |signal| at the record's own rate, so that windows are centred on the R peak as
+the annotated training beats were.
+"""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .aami import CLASSES
+from .filters import resample
+from .io import EcgError
+from .records import read_beats, read_signal
+
+# XQRS's cost grows with the square of the rate (a pure-Python local-maximum search over
+# every sample): 3-5 s at MIT-BIH's 360 Hz, ~1 s at 180 Hz with the same sensitivity.
+DETECT_FS = 180.0
+REFINE_RADIUS_S = 0.1  # detected peak -> local max of |signal| within +-100 ms
+REFINE_SMOOTH_S = 0.15  # moving average subtracted first, so baseline wander can't win
+MATCH_TOLERANCE_S = 0.15  # AAMI EC57 beat-matching window
+PROB_COLUMNS = tuple(f"p_{c}" for c in CLASSES)
+COLUMNS = ("sample", "time_s", "predicted", *PROB_COLUMNS)  # + "reference" with annotations
+
+
+def record_path(record, annotations="atr"):
+    """A record path without the extension people often type (100.hea, 100.dat, 100.atr)."""
+    path = Path(record)
+    if path.suffix in (".hea", ".dat", f".{annotations}"):
+        path = path.with_suffix("")
+    return path
+
+
+def header_fs(path):
+    """The sampling frequency written in the record's header, checked.
+
+    wfdb's header parser silently reads a negative or garbled frequency as the WFDB
+    default of 250 Hz, which would make every RR interval wrong, so the field is checked
+    here. A header without the field does mean 250 Hz.
+    """
+    header = Path(f"{path}.hea")
+    if not header.exists():
+        raise EcgError(f"{header}: record header not found")
+    lines = [line.split("#")[0].split() for line in header.read_text(errors="replace").splitlines()]
+    fields = next((f for f in lines if f), None)
+    if fields is None or len(fields) < 2:
+        raise EcgError(f"{header}: no record line")
+    if len(fields) < 3:
+        return 250.0
+    text = fields[2].split("/")[0]
+    try:
+        fs = float(text)
+    except ValueError:
+        fs = float("nan")
+    if not np.isfinite(fs) or fs <= 0:
+        raise EcgError(f"{header}: invalid sampling frequency {text!r} (must be a positive "
+                       "number of samples per second)")
+    return fs
+
+
+def fill_gaps(signal):
+    """Invalid samples (NaN in wfdb's physical units) linearly interpolated."""
+    finite = np.isfinite(signal)
+    if finite.all():
+        return signal, 0
+    if not finite.any():
+        raise EcgError("the lead has no valid sample")
+    t = np.arange(len(signal))
+    return np.interp(t, t[finite], signal[finite]), int((~finite).sum())
+
+
+def detect_beats(signal, fs):
+    """R-peak sample indices (at `fs`) found by wfdb's XQRS detector.
+
+    XQRS runs on the signal resampled to DETECT_FS (when `fs` is higher); each detection is
+    then moved to the largest |signal - moving average| within REFINE_RADIUS_S at the
+    record's own rate (wfdb.processing.correct_peaks), i.e. onto the R peak.
+    """
+    from wfdb import processing
+
+    signal = np.asarray(signal, dtype=np.float64)
+    rate = min(float(fs), DETECT_FS)
+    x = resample(signal, fs, rate)
+    if len(x) < 2 * rate or np.ptp(x) == 0:
+        return np.zeros(0, dtype=np.int64)
+    try:
+        found = processing.xqrs_detect(sig=x, fs=rate, verbose=False)
+    except Exception as e:  # XQRS fails in several ways on flat or very short signals
+        raise EcgError(f"QRS detection failed ({type(e).__name__}: {e})") from e
+    peaks = np.round(np.asarray(found, dtype=np.float64) * fs / rate).astype(np.int64)
+    peaks = peaks[(peaks >= 0) & (peaks < len(signal))]
+    if len(peaks) == 0:
+        return peaks
+    peaks = processing.correct_peaks(signal, peaks, search_radius=int(round(REFINE_RADIUS_S * fs)),
+                                     smooth_window_size=int(round(REFINE_SMOOTH_S * fs)),
+                                     peak_dir="both")
+    return np.unique(np.clip(peaks, 0, len(signal) - 1)).astype(np.int64)
+
+
+def match_beats(detected, reference, tolerance):
+    """For each detected beat the index of the nearest reference beat within `tolerance`
+    samples, or -1. Both arrays sorted."""
+    detected, reference = np.asarray(detected), np.asarray(reference)
+    if len(reference) == 0:
+        return np.full(len(detected), -1)
+    right = np.clip(np.searchsorted(reference, detected), 0, len(reference) - 1)
+    left = np.clip(right - 1, 0, len(reference) - 1)
+    nearest = np.where(np.abs(reference[left] - detected) <= np.abs(reference[right] - detected),
+                       left, right)
+    return np.where(np.abs(reference[nearest] - detected) <= tolerance, nearest, -1)
+
+
+def predict_record(record, model_dir, annotations="atr", detect=False, lead=None):
+    """One row per classified beat: sample, time_s, predicted, p_N..p_Q (+ reference).
+
+    Beats come from `record.<annotations>` when that file exists and `detect` is False,
+    else from `detect_beats`. `reference` (the annotated AAMI class) is there whenever the
+    annotation file exists; detected beats get the class of the annotated beat within
+    MATCH_TOLERANCE_S, or none. The lead is `lead`, else the one the model was trained on
+    (MLII when the record has it, else its first lead). Facts for `summary` are in
+    `frame.attrs`.
+    """
+    from .checkpoint import load_model
+    from .extract import beats_from_signal
+    from .train import predict_probs
+
+    path = record_path(record, annotations)
+    name = path.name
+    fs_header = header_fs(path)
+    model, config = load_model(model_dir)
+    cfg = config["extract"]
+    signal, fs, lead_name = read_signal(path, lead if lead is not None else cfg.get("lead"))
+    if fs != fs_header:
+        raise EcgError(f"{path}.hea: sampling frequency {fs_header} read as {fs}")
+    signal, gaps = fill_gaps(signal)
+
+    ann_file = Path(f"{path}.{annotations}")
+    ref_samples = ref_labels = None
+    if ann_file.exists():
+        ref_samples, ref_labels, _ = read_beats(path, annotations)
+        order = np.argsort(ref_samples, kind="stable")
+        ref_samples, ref_labels = ref_samples[order], ref_labels[order]
+    if detect or ref_samples is None:
+        peaks = detect_beats(signal, fs)
+        source = "detected (wfdb XQRS)"
+        if len(peaks) < 2:
+            raise EcgError(f"record {name}: QRS detection found {len(peaks)} beats in lead "
+                           f"{lead_name}; nothing to classify")
+        if ref_samples is not None:
+            matched = match_beats(peaks, ref_samples, MATCH_TOLERANCE_S * fs)
+            reference = np.where(matched >= 0, ref_labels[np.maximum(matched, 0)], -1)
+        else:
+            matched = reference = None
+    else:
+        peaks, reference, matched = ref_samples, ref_labels.astype(np.int64), None
+        source = f"annotations ({ann_file.name})"
+
+    try:
+        x, rr, kept = beats_from_signal(signal, fs, peaks, cfg)
+    except EcgError as e:
+        raise EcgError(f"record {name}: {e}") from e
+    if x.shape[1:] != (config["window"], config["channels"]):
+        raise EcgError(f"{model_dir}: the model takes windows {config['window']} x "
+                       f"{config['channels']}, its extract params give {x.shape[1:]}")
+    probs = predict_probs(model, x, rr, batch_size=1024)
+
+    samples = np.asarray(peaks)[kept]
+    frame = pd.DataFrame({"sample": samples.astype(np.int64),
+                          "time_s": np.round(samples / fs, 6),
+                          "predicted": np.asarray(CLASSES)[probs.argmax(1)]})
+    for k, column in enumerate(PROB_COLUMNS):
+        frame[column] = np.round(probs[:, k].astype(np.float64), 6)
+    if reference is not None:
+        ref = np.asarray(reference)[kept]
+        frame["reference"] = pd.Series(np.asarray(CLASSES)[np.maximum(ref, 0)]).where(ref >= 0)
+    frame.attrs = {
+        "record": name, "lead": lead_name, "fs": fs, "samples": len(signal),
+        "source": source, "beats": len(peaks), "edge_dropped": int((~kept).sum()),
+        "filled_samples": gaps, "annotations": ann_file.name if ref_samples is not None else None,
+    }
+    if matched is not None:
+        found = np.unique(matched[matched >= 0])
+        frame.attrs["detection"] = {"reference_beats": len(ref_samples),
+                                    "se": len(found) / max(len(ref_samples), 1),
+                                    "ppv": len(found) / len(peaks)}
+    return frame
+
+
+def summary(frame):
+    """A few lines for people: beats per predicted class and, with a reference, the scores."""
+    from .metrics import evaluation
+
+    a = frame.attrs
+    minutes, seconds = divmod(a["samples"] / a["fs"], 60)
+    lines = [f"{a['record']}: lead {a['lead']}, {a['fs']:g} Hz, {int(minutes)}:{seconds:04.1f} "
+             f"min; {a['beats']} beats {a['source']}"]
+    if a["edge_dropped"]:
+        lines.append(f"  {a['edge_dropped']} beats too close to the record's start or end "
+                     "to classify (window outside the signal)")
+    if a["filled_samples"]:
+        lines.append(f"  {a['filled_samples']} invalid samples interpolated")
+    counts = frame["predicted"].value_counts()
+    lines.append("predicted: " + ", ".join(f"{c} {int(counts.get(c, 0))}" for c in CLASSES)
+                 + f" ({len(frame)} beats)")
+    if "detection" in a:
+        d = a["detection"]
+        lines.append(f"detection vs {a['annotations']}: Se {d['se']:.2%}, +P {d['ppv']:.2%} of "
+                     f"{d['reference_beats']} reference beats "
+                     f"(tolerance {MATCH_TOLERANCE_S * 1000:.0f} ms)")
+    if "reference" in frame:
+        scored = frame[frame["reference"].notna()]
+        if len(scored):
+            y = scored["reference"].map(CLASSES.index).to_numpy()
+            scores, _ = evaluation(y, scored[list(PROB_COLUMNS)].to_numpy())
+            lines.append(f"accuracy {scores['accuracy']:.2%} over {len(scored)} beats with a "
+                         f"reference class ({a['annotations']})")
+            lines.append(f"  {'class':<6}{'ref':>7}{'pred':>7}{'Se':>9}{'+P':>9}")
+            for c in CLASSES:
+                s = scores["classes"][c]
+                n_pred = int((scored["predicted"] == c).sum())
+                se = f"{s['se']:.2%}" if s["support"] else "-"
+                ppv = f"{s['ppv']:.2%}" if n_pred else "-"
+                lines.append(f"  {c:<6}{s['support']:>7}{n_pred:>7}{se:>9}{ppv:>9}")
+    return "\n".join(lines)
+
+
+def default_start(frame, seconds):
+    """A stretch worth looking at: around the first beat not predicted N, else the start."""
+    odd = frame.loc[frame["predicted"] != "N", "time_s"]
+    return max(0.0, float(odd.iloc[0]) - seconds / 3) if len(odd) else 0.0
+
+
+def plot_stretch(record, frame, start_s=None, seconds=10.0, annotations="atr"):
+    """Figure of `seconds` of the classified lead, beats marked in the colour of their class."""
+    import matplotlib.pyplot as plt
+
+    from .plots import COLORS
+
+    if seconds <= 0:
+        raise EcgError(f"plot length {seconds} s must be positive")
+    a = frame.attrs
+    signal, fs, _ = read_signal(record_path(record, annotations), a["lead"])
+    signal, _ = fill_gaps(signal)
+    start_s = default_start(frame, seconds) if start_s is None else float(start_s)
+    if not 0 <= start_s < len(signal) / fs:
+        raise EcgError(f"plot start {start_s} s is outside the record (0 to "
+                       f"{len(signal) / fs:.1f} s)")
+    lo, hi = int(start_s * fs), min(len(signal), int((start_s + seconds) * fs))
+    t = np.arange(lo, hi) / fs
+    fig, ax = plt.subplots(figsize=(14, 3.5))
+    ax.plot(t, signal[lo:hi], color="black", lw=0.7)
+    beats = frame[(frame["sample"] >= lo) & (frame["sample"] < hi)]
+    for c in CLASSES:
+        mine = beats[beats["predicted"] == c]
+        if len(mine):
+            s = mine["sample"].to_numpy()
+            ax.scatter(s / fs, signal[s], color=COLORS[c], s=40, zorder=3,
+                       label=f"{c} ({len(mine)})")
+            for i in s:
+                ax.annotate(c, (i / fs, signal[i]), xytext=(0, 6), textcoords="offset points",
+                            ha="center", fontsize=8, color=COLORS[c])
+    ax.set_xlim(lo / fs, hi / fs)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel(f"{a['lead']} (physical units)")
+    ax.set_title(f"record {a['record']}: beats {a['source']}, coloured by predicted class")
+    if len(beats):
+        ax.legend(loc="upper right", fontsize=8, ncol=len(CLASSES))
+    return fig

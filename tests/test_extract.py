@@ -1,0 +1,119 @@
+import shutil
+
+import numpy as np
+import pytest
+import wfdb
+from conftest import EXTRACT_CFG, write_record
+
+from ecgcnn.beats import cut_windows, normalise_record, rr_features
+from ecgcnn.extract import extract_database, extract_record
+from ecgcnn.io import EcgError
+from ecgcnn.records import read_beats, read_signal
+
+
+def test_windows_crossing_record_edges_are_dropped_and_counted():
+    x = np.arange(100.0)
+    windows, kept = cut_windows(x, [5, 10, 50, 90, 91], before=10, after=10)
+    assert kept.tolist() == [False, True, True, True, False]
+    assert windows.shape == (3, 20)
+    assert windows[0, 10] == 10 and windows[1, 0] == 40  # centred: R peak at index `before`
+
+
+def test_extract_record_drops_edge_beats_and_non_beats(regular_record):
+    ann = wfdb.rdann(str(regular_record), "atr")
+    n_beats = sum(s not in "+~" for s in ann.symbol)
+    part, dropped = extract_record(regular_record, EXTRACT_CFG)
+    assert dropped == 2  # the first and the last beat are too close to the edges
+    assert len(part["label"]) == n_beats - 2
+    assert part["x"].shape == (n_beats - 2, 126, 2)
+    assert set(part["symbol"]) == {"N", "A", "V"}
+    assert (part["record"] == "rec").all()
+    # channel 1 is the beat minus the record's median beat: ~0 for a typical beat
+    normal = part["x"][part["symbol"] == "N"]
+    assert np.abs(normal[:, :, 1]).mean() < 0.1 * np.abs(normal[:, :, 0]).mean()
+
+
+def test_rr_features_are_zero_for_a_regular_rhythm_and_flag_a_premature_beat():
+    t = np.arange(30) * 0.8
+    assert np.allclose(rr_features(t, 10), 0, atol=1e-6)
+    t[15] -= 0.3  # premature beat: short before, long after
+    f = rr_features(t, 10)
+    prev_local, next_local, next_prev = f[15, 0], f[15, 1], f[15, 5]
+    assert prev_local < -0.3 and next_local > 0.2 and next_prev > 0.5
+    # the same rhythm at another heart rate gives the same features (ratios)
+    assert np.allclose(rr_features(t * 1.5, 10), f, atol=1e-6)
+
+
+def test_normalisation_removes_record_gain():
+    rng = np.random.default_rng(0)
+    windows = rng.standard_normal((50, 126)).astype(np.float32)
+    windows[:, 45] += 5
+    a, b = normalise_record(windows, 45), normalise_record(3.0 * windows, 45)
+    assert np.allclose(a, b, atol=1e-5)
+
+
+def test_mlii_is_chosen_even_when_not_the_first_lead(tmp_path):
+    path = write_record(tmp_path, "swap", [500, 800], ["N", "N"], sig_names=("V1", "MLII"))
+    _, _, lead = read_signal(path)
+    assert lead == "MLII"
+    path = write_record(tmp_path, "nomlii", [500, 800], ["N", "N"], sig_names=("V5", "V2"))
+    assert read_signal(path)[2] == "V5"
+
+
+def test_read_beats_maps_classes(regular_record):
+    samples, labels, symbols = read_beats(regular_record)
+    assert len(samples) == len(labels) == len(symbols)
+    assert "+" not in symbols and labels[symbols == "V"][0] == 2
+
+
+def test_missing_annotation_file_names_the_record(regular_record):
+    regular_record.with_suffix(".atr").unlink()
+    with pytest.raises(EcgError, match=r"record rec: .*rec\.atr.*not found"):
+        extract_record(regular_record, EXTRACT_CFG)
+
+
+def test_corrupt_signal_file_is_detected_by_checksum(regular_record):
+    dat = regular_record.with_suffix(".dat")
+    data = bytearray(dat.read_bytes())
+    data[3000:3010] = bytes(10)
+    dat.write_bytes(bytes(data))
+    with pytest.raises(EcgError, match=r"record rec: .*checksum"):
+        extract_record(regular_record, EXTRACT_CFG)
+
+
+def test_header_that_does_not_match_its_data(regular_record):
+    hea = regular_record.with_suffix(".hea")
+    fields = hea.read_text().split("\n")
+    first = fields[0].split()
+    first[3] = str(int(first[3]) * 2)  # claim twice as many samples as the .dat holds
+    fields[0] = " ".join(first)
+    hea.write_text("\n".join(fields))
+    with pytest.raises(EcgError, match=r"record rec"):
+        extract_record(regular_record, EXTRACT_CFG)
+
+
+def test_unknown_annotation_symbol_names_the_record(regular_record, monkeypatch):
+    # Every code wfdb knows is mapped; pretend '~' is not, as an unknown code would be.
+    from ecgcnn import aami
+    monkeypatch.setattr(aami, "NON_BEAT", aami.NON_BEAT - {"~"})
+    with pytest.raises(EcgError, match=r"record rec: .*rec\.atr: unknown annotation symbol '~'"):
+        extract_record(regular_record, EXTRACT_CFG)
+
+
+@pytest.mark.parametrize("before,after", [(0.0, 0.0), (0.25, -0.1), (-0.1, 0.45)])
+def test_bad_window_params_are_named(regular_record, before, after):
+    cfg = {**EXTRACT_CFG, "window_before_s": before, "window_after_s": after}
+    with pytest.raises(EcgError, match="extract.window_before_s"):
+        extract_record(regular_record, cfg)
+
+
+def test_extract_database_concatenates_records(tmp_path, regular_record):
+    shutil.copy(regular_record.with_suffix(".hea"), tmp_path / "rec2.hea")
+    (tmp_path / "rec2.hea").write_text(
+        regular_record.with_suffix(".hea").read_text().replace("rec", "rec2"))
+    shutil.copy(regular_record.with_suffix(".dat"), tmp_path / "rec2.dat")
+    shutil.copy(regular_record.with_suffix(".atr"), tmp_path / "rec2.atr")
+    dataset, dropped = extract_database(tmp_path, ["rec", "rec2"], EXTRACT_CFG, progress=False)
+    assert dropped == 4
+    assert sorted(set(dataset["record"])) == ["rec", "rec2"]
+    assert len(dataset["x"]) == len(dataset["rr"]) == len(dataset["sample"])
