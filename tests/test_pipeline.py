@@ -53,6 +53,9 @@ def tiny_repo(tmp_path_factory):
     env = {**os.environ, "MITDB_MIRROR": str(SHARED_MITDB),
            "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
     run(["git", "init", "-q"], root, env)
+    run(["git", "add", "-A"], root, env)  # dvclive wants a repository with a commit
+    run(["git", "-c", "user.name=test", "-c", "user.email=test@example.com", "commit", "-qm",
+         "tiny"], root, env)
     log = run([str(Path(sys.executable).parent / "dvc"), "repro"], root, env)
     return root, env, log
 

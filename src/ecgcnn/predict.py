@@ -11,6 +11,7 @@ maximum of |signal| at the record's own rate, so that windows are centred on the
 the annotated training beats were.
 """
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -44,14 +45,14 @@ def header_fs(path):
 
     wfdb's header parser silently reads a negative or garbled frequency as the WFDB
     default of 250 Hz, which would make every RR interval wrong, so the field is checked
-    here. A header without the field does mean 250 Hz.
+    here (a header without the field does mean 250 Hz). A length of 0 samples is an error.
     """
     header = Path(f"{path}.hea")
     if not header.exists():
         raise EcgError(f"{header}: record header not found")
     lines = [line.split("#")[0].split() for line in header.read_text(errors="replace").splitlines()]
-    fields = next((f for f in lines if f), None)
-    if fields is None or len(fields) < 2:
+    fields = next((f for f in lines if f), [])
+    if len(fields) < 2:
         raise EcgError(f"{header}: no record line")
     if len(fields) < 3:
         return 250.0
@@ -63,6 +64,8 @@ def header_fs(path):
     if not np.isfinite(fs) or fs <= 0:
         raise EcgError(f"{header}: invalid sampling frequency {text!r} (must be a positive "
                        "number of samples per second)")
+    if len(fields) > 3 and fields[3] == "0":
+        raise EcgError(f"{header}: the record has no samples (length 0)")
     return fs
 
 
@@ -87,10 +90,11 @@ def detect_beats(signal, fs):
     from wfdb import processing
 
     signal = np.asarray(signal, dtype=np.float64)
-    rate = min(float(fs), DETECT_FS)
-    x = resample(signal, fs, rate)
-    if len(x) < 2 * rate or np.ptp(x) == 0:
+    if len(signal) < 2 * fs or np.ptp(signal) == 0:
         return np.zeros(0, dtype=np.int64)
+    rate = min(float(fs), DETECT_FS)
+    # Centred first: resampling pads with zeros, and an offset would make a step at the ends.
+    x = resample(signal - np.median(signal), fs, rate)
     try:
         found = processing.xqrs_detect(sig=x, fs=rate, verbose=False)
     except Exception as e:  # XQRS fails in several ways on flat or very short signals
@@ -118,6 +122,67 @@ def match_beats(detected, reference, tolerance):
     return np.where(np.abs(reference[nearest] - detected) <= tolerance, nearest, -1)
 
 
+def shape_differences(want, have, limit=3):
+    """The first differences between two {parameter name: shape} dicts, in words."""
+    out = [f"{k}: checkpoint {have[k]}, config {want[k]}"
+           for k in sorted(want.keys() & have.keys()) if want[k] != have[k]]
+    out += [f"{k} missing from the checkpoint" for k in sorted(want.keys() - have.keys())]
+    out += [f"{k} not in the config's model" for k in sorted(have.keys() - want.keys())]
+    more = f"; {len(out) - limit} more" if len(out) > limit else ""
+    return "; ".join(out[:limit]) + more
+
+
+def load_trained(model_dir):
+    """(model, config) like `checkpoint.load_model`, without initialising random weights.
+
+    load_model builds the model eagerly before restoring the checkpoint over it; on CPU
+    the random initialisation compiles one XLA kernel per layer and op, ~5 s, longer than
+    classifying a whole record. Here the model is built abstractly (nnx.eval_shape) and the
+    checkpoint fills it. Same files, checks and messages; see docs/predict.md.
+    """
+    import jax
+    import orbax.checkpoint as ocp
+    from flax import nnx
+
+    from .model import build_model
+
+    model_dir = Path(model_dir)
+    config_file = model_dir / "config.json"
+    if not config_file.exists() or not (model_dir / "checkpoint").exists():
+        raise EcgError(f"{model_dir}: no trained model here (expected config.json and "
+                       "checkpoint/; run `dvc repro` first)")
+    try:
+        config = json.loads(config_file.read_text())
+        model = nnx.eval_shape(lambda: build_model(config["model"], config["window"],
+                                                   config["channels"], config["rr_features"],
+                                                   seed=0))
+    except (ValueError, KeyError, TypeError) as e:
+        raise EcgError(f"{config_file}: not a model config ({type(e).__name__}: {e})") from e
+    abstract = nnx.state(model, nnx.Param)
+    want = {".".join(str(k.key) for k in path) + ".value": tuple(leaf.shape)
+            for path, leaf in jax.tree_util.tree_leaves_with_path(nnx.to_pure_dict(abstract))}
+    checkpoint = (model_dir / "checkpoint").absolute()
+    try:
+        with ocp.StandardCheckpointer() as checkpointer:
+            meta = checkpointer.metadata(checkpoint)
+            meta = getattr(meta, "item_metadata", meta)
+            have = {m.name: tuple(m.shape) for m in jax.tree.leaves(meta)}
+            # Compared before restoring: orbax fails on a mismatch only after starting
+            # every read, and prints a traceback per array.
+            diff = shape_differences(want, have)
+            if diff:
+                raise EcgError(f"{model_dir}/checkpoint: does not match the model in "
+                               f"config.json ({diff})")
+            params = checkpointer.restore(checkpoint, abstract)
+    except EcgError:
+        raise
+    except Exception as e:
+        raise EcgError(f"{model_dir}/checkpoint: cannot restore it for the model in "
+                       f"config.json ({type(e).__name__}: {str(e)[:300]})") from e
+    nnx.update(model, params)
+    return model, config
+
+
 def predict_record(record, model_dir, annotations="atr", detect=False, lead=None):
     """One row per classified beat: sample, time_s, predicted, p_N..p_Q (+ reference).
 
@@ -128,14 +193,13 @@ def predict_record(record, model_dir, annotations="atr", detect=False, lead=None
     (MLII when the record has it, else its first lead). Facts for `summary` are in
     `frame.attrs`.
     """
-    from .checkpoint import load_model
     from .extract import beats_from_signal
     from .train import predict_probs
 
     path = record_path(record, annotations)
     name = path.name
     fs_header = header_fs(path)
-    model, config = load_model(model_dir)
+    model, config = load_trained(model_dir)
     cfg = config["extract"]
     signal, fs, lead_name = read_signal(path, lead if lead is not None else cfg.get("lead"))
     if fs != fs_header:
@@ -150,10 +214,10 @@ def predict_record(record, model_dir, annotations="atr", detect=False, lead=None
         ref_samples, ref_labels = ref_samples[order], ref_labels[order]
     if detect or ref_samples is None:
         peaks = detect_beats(signal, fs)
-        source = "detected (wfdb XQRS)"
+        source = "detected by wfdb XQRS"
         if len(peaks) < 2:
-            raise EcgError(f"record {name}: QRS detection found {len(peaks)} beats in lead "
-                           f"{lead_name}; nothing to classify")
+            raise EcgError(f"record {name}: QRS detection found {len(peaks)} beat(s) in lead "
+                           f"{lead_name}; at least 2 are needed")
         if ref_samples is not None:
             matched = match_beats(peaks, ref_samples, MATCH_TOLERANCE_S * fs)
             reference = np.where(matched >= 0, ref_labels[np.maximum(matched, 0)], -1)
@@ -161,7 +225,7 @@ def predict_record(record, model_dir, annotations="atr", detect=False, lead=None
             matched = reference = None
     else:
         peaks, reference, matched = ref_samples, ref_labels.astype(np.int64), None
-        source = f"annotations ({ann_file.name})"
+        source = f"from annotations {ann_file.name}"
 
     try:
         x, rr, kept = beats_from_signal(signal, fs, peaks, cfg)
