@@ -16,7 +16,7 @@ from ecgcnn.train import predict_probs
 
 
 def main(protocol):
-    params = load_params()["evaluate"]
+    params = load_params(protocol=protocol)["evaluate"]
     sets, _, _ = load_sets(protocol, names=("test",))
     test = sets["test"]
     model, config = load_model(f"models/{protocol}")

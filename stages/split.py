@@ -13,7 +13,7 @@ from ecgcnn.splits import split
 
 
 def main(protocol):
-    params = load_params()
+    params = load_params(protocol=protocol)
     beats = load_arrays(BEATS_PATH)
     labels = beats["label"]
     sets = split(protocol, beats["record"], labels, params["split"])

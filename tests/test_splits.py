@@ -80,3 +80,13 @@ def test_resampling_touches_only_the_given_indices_and_keeps_originals():
 def test_bad_resample_strategy_is_named():
     with pytest.raises(EcgError, match="resample.strategy"):
         resample_indices(np.arange(3), np.zeros(3, np.int8), "smote", 10, 2, 0)
+
+
+def test_protocol_params_override_only_their_protocol(tmp_path):
+    from ecgcnn.io import load_params
+    path = tmp_path / "params.yaml"
+    path.write_text("model: {filters: 8, blocks: 2}\ntrain: {lr: 0.1}\n"
+                    "protocols:\n  a: {model: {filters: 16}}\n  b: {}\n")
+    assert load_params(path, "a")["model"] == {"filters": 16, "blocks": 2}
+    assert load_params(path, "b")["model"] == {"filters": 8, "blocks": 2}
+    assert load_params(path)["model"]["filters"] == 8

@@ -34,8 +34,7 @@ from flax import nnx
 from .checkpoint import save_model
 from .dataset import subset
 from .download import RECORDS
-from .extract import extract_database, window_samples
-from .io import load_arrays, load_params, save_arrays, write_json
+from .io import load_arrays, load_params, write_json
 from .model import build_model
 from .resample import resample_indices
 from .splits import split
@@ -44,13 +43,18 @@ from .train import data_mesh, make_optimizer, make_predict, make_train_step, rep
 CHANNELS, RR_FEATURES = 2, 6  # beats.normalise_record: beat + beat - template; RR_FEATURES
 FULL = {"batches": (64, 256, 1024), "beats_per_rep": 16384, "reps": 3, "matmul_n": 4096,
         "records": RECORDS, "growth_beats": None, "torch_compile": True}
-# --tiny: a small model too, so that the test's compiles stay short.
+# --tiny: a small model, and XLA's optimisations off (see main), so that compiles stay short.
 TINY = {"batches": (32,), "beats_per_rep": 256, "reps": 2, "matmul_n": 256,
         "records": ("100", "101"), "growth_beats": 512, "torch_compile": False,
         "model": {"filters": 8, "kernel_size": 3, "blocks": 2, "dense": 16, "rr_hidden": 8,
                   "dropout": 0.2, "rhythm_decides_s": True}}
 PREDICT_RECORD = "100"  # 30 minutes, like every MIT-BIH record
 VENV_BIN = Path(sys.executable).parent
+START = time.perf_counter()
+
+
+def say(message):
+    print(f"[{time.perf_counter() - START:6.1f} s] {message}", file=sys.stderr, flush=True)
 
 
 def configs(tiny):
@@ -62,6 +66,8 @@ def configs(tiny):
 
 
 def window_length():
+    from .extract import window_samples  # here: scipy.signal takes seconds to import
+
     return sum(window_samples(load_params()["extract"]))
 
 
@@ -154,11 +160,13 @@ def bench_train_step(settings, model_cfg, train_cfg, window):
     rows, notes = {}, {}
     for batch in settings["batches"]:
         steps = max(settings["beats_per_rep"] // batch, 2)
+        say(f"Flax train step, batch {batch}")
         r = flax_train_step(model_cfg, train_cfg, window, batch, steps, settings["reps"])
         rows[batch] = {"steps": steps, "flax_beats_per_s": r["beats_per_s"],
                        "compile_s": r["compile_s"], "flops_per_step_analytic":
                        flops_per_beat * batch, "flops_per_step_xla": r["xla_flops"],
                        "gflops_per_s": flops_per_beat * r["beats_per_s"] / 1e9}
+    say("matmul peak")
     peak = matmul_peak_gflops(settings["matmul_n"])
 
     torch_info = {}
@@ -173,6 +181,7 @@ def bench_train_step(settings, model_cfg, train_cfg, window):
             continue
         args = (model_cfg, train_cfg, window, CHANNELS, RR_FEATURES, batch, row["steps"],
                 settings["reps"])
+        say(f"PyTorch train step, batch {batch}")
         row["torch_beats_per_s"] = bench_torch.train_throughput(*args)["beats_per_s"]
         row["ratio"] = row["flax_beats_per_s"] / row["torch_beats_per_s"]
     # torch.compile last: it leaves compile workers behind. Information only.
@@ -182,6 +191,7 @@ def bench_train_step(settings, model_cfg, train_cfg, window):
         for batch, row in rows.items():
             args = (model_cfg, train_cfg, window, CHANNELS, RR_FEATURES, batch, row["steps"],
                     settings["reps"])
+            say(f"torch.compile train step, batch {batch}")
             try:
                 r = bench_torch.train_throughput(*args, compile=True)
                 row["torch_compile_beats_per_s"] = r["beats_per_s"]
@@ -204,18 +214,31 @@ def bench_train_step(settings, model_cfg, train_cfg, window):
 
 # --- child processes -------------------------------------------------------------------------
 
+# Runs argv[2:] and appends {s, rss_mb, rc} as a line to the file argv[1]. Every child starts
+# through this small process: a child's ru_maxrss starts at the RSS of the process it was
+# spawned from (vfork + exec), so a child of the bench process itself (jax, torch: ~1 GB) or
+# of dvc would report at least that much.
+TIMER = """
+import json, resource, subprocess, sys, time
+start = time.perf_counter()
+rc = subprocess.call(sys.argv[2:])
+seconds = time.perf_counter() - start
+rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+with open(sys.argv[1], "a") as f:
+    f.write(json.dumps({"cmd": sys.argv[2:], "s": seconds, "rss_mb": rss_mb, "rc": rc}) + "\\n")
+sys.exit(rc)
+"""
+
+
 def run_child(cmd, cwd=None, env=None):
     """Run `cmd` to the end: seconds, exit code, peak RSS (MB) of it and its children, output."""
-    start = time.perf_counter()
-    with tempfile.TemporaryFile() as out:
-        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
-        # wait4 gives this child's own rusage; RUSAGE_CHILDREN would be the max over all.
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        seconds = time.perf_counter() - start
-        out.seek(0)
-        text = out.read().decode(errors="replace")
-    return {"s": seconds, "rc": proc.returncode, "rss_mb": usage.ru_maxrss / 1024, "out": text}
+    with tempfile.TemporaryDirectory() as tmp:
+        log = Path(tmp) / "timer.jsonl"
+        out = subprocess.run([sys.executable, "-c", TIMER, str(log), *cmd], cwd=cwd, env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT).stdout
+        result = json.loads(log.read_text()) if log.exists() else {"s": None, "rss_mb": None,
+                                                                  "rc": -1}
+    return {**result, "out": out.decode(errors="replace")}
 
 
 def last_json(text):
@@ -227,23 +250,27 @@ def failure(name, child):
     return f"{name} failed (exit {child['rc']}): {tail[-400:]}"
 
 
-def extract_worker(raw, out, records):
-    """Child: extract `records`, time only the extraction, save the beats for the growth child."""
-    cfg = load_params()["extract"]
-    start = time.perf_counter()
-    dataset, _ = extract_database(raw, records, cfg, progress=False)
-    seconds = time.perf_counter() - start
-    save_arrays(out, **dataset)
-    print(json.dumps({"extract_s": seconds, "records": len(records),
-                      "beats": len(dataset["label"])}))
+# Child: extract the records, time only the extraction, save the beats for the growth child.
+# A code string rather than a function of this module, so that jax is not imported there.
+EXTRACT = """
+import json, sys, time
+from ecgcnn.extract import extract_database
+from ecgcnn.io import load_params, save_arrays
+raw, out, records = sys.argv[1], sys.argv[2], sys.argv[3:]
+start = time.perf_counter()
+dataset, _ = extract_database(raw, records, load_params()["extract"], progress=False)
+seconds = time.perf_counter() - start
+save_arrays(out, **dataset)
+print(json.dumps({"extract_s": seconds, "beats": len(dataset["label"])}))
+"""
 
 
 def growth_worker(beats_path, model_dir, tiny):
     """Child: epoch seconds at 1/4, 1/2, 1 of the training beats, then inference at 4096.
 
     The training beats are those of the inter_patient train stage (split + resample); with
-    --tiny, the first beats. Each fraction compiles first (excluded) and then runs one epoch
-    of train.run_epoch. Also saves the model for the `ecgcnn predict` benchmark.
+    --tiny, the first beats. Each fraction runs two epochs of train.run_epoch and times the
+    second (the first compiles). Also saves the model for the `ecgcnn predict` benchmark.
     """
     params = load_params()
     settings, model_cfg, train_cfg = configs(tiny)
@@ -268,12 +295,14 @@ def growth_worker(beats_path, model_dir, tiny):
         state = replicate(mesh, state)
         opt_state = replicate(mesh, tx.init(state))
         data = replicate(mesh, {k: v[:n] for k, v in train.items()})
-        state, opt_state, loss = step(state, opt_state, data, jnp.arange(batch), key)
-        loss.block_until_ready()  # compiled
-        start = time.perf_counter()
-        state, opt_state, loss = run_epoch(step, state, opt_state, data, batch, steps, key)
-        float(loss)
-        growth[str(fraction)] = time.perf_counter() - start
+        seconds = []
+        for epoch in range(2):  # the first compiles the step, the permutation, the slicing
+            start = time.perf_counter()
+            state, opt_state, loss = run_epoch(step, state, opt_state, data, batch, steps,
+                                               jax.random.fold_in(key, epoch))
+            float(loss)
+            seconds.append(time.perf_counter() - start)
+        growth[str(fraction)] = seconds[1]
         beats_used[str(fraction)] = steps * batch
 
     # Inference as evaluate runs it (predict_probs' jitted function at batch 4096), warm.
@@ -315,10 +344,11 @@ def bench_stages(settings, tiny, work):
         notes["extract_s"] = "no MIT-BIH copy (data/raw/mitdb, $MITDB_MIRROR, ../shared/mitdb)"
         return stages, notes, growth, inference
     stages["mitdb"] = str(raw)
-    py = [sys.executable, "-m", "ecgcnn.bench"]
 
     beats = work / "beats.npz"
-    child = run_child([*py, "_extract", str(raw), str(beats), *settings["records"]])
+    say(f"extract {len(settings['records'])} records")
+    child = run_child([sys.executable, "-c", EXTRACT, str(raw), str(beats),
+                       *settings["records"]])
     if child["rc"]:
         notes["extract_s"] = failure("extract", child)
         return stages, notes, growth, inference
@@ -326,7 +356,9 @@ def bench_stages(settings, tiny, work):
         settings["records"]), extract_peak_rss_mb=child["rss_mb"])
 
     model_dir = work / "model"
-    child = run_child([*py, "_growth", str(beats), str(model_dir), *(["--tiny"] if tiny else [])])
+    say("training epochs (growth) and inference")
+    child = run_child([sys.executable, "-m", "ecgcnn.bench", "_growth", str(beats),
+                       str(model_dir), *(["--tiny"] if tiny else [])])
     if child["rc"]:
         notes["train_peak_rss_mb"] = failure("training", child)
         return stages, notes, growth, inference
@@ -342,6 +374,7 @@ def bench_stages(settings, tiny, work):
         if not cli.exists():
             notes[key] = f"{cli} missing: pip install -e . to get the `ecgcnn` command"
             continue
+        say(f"ecgcnn predict {' '.join(extra)}")
         child = run_child([str(cli), "predict", str(raw / PREDICT_RECORD), "--model",
                            str(model_dir), "--out", str(work / f"{key}.csv"), *extra])
         if child["rc"]:
@@ -354,17 +387,12 @@ def bench_stages(settings, tiny, work):
 
 # --- dvc repro in a copy of the repo ---------------------------------------------------------
 
-# dvc runs `python stages/x.py ...` from PATH: this shim, first on PATH, times each one.
-SHIM = """#!{python}
-import json, os, resource, subprocess, sys, time
-start = time.perf_counter()
-rc = subprocess.call([{python!r}, *sys.argv[1:]])
-rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-with open(os.environ["BENCH_STAGE_LOG"], "a") as f:
-    f.write(json.dumps({{"cmd": sys.argv[1:], "s": time.perf_counter() - start,
-                        "rss_mb": rss_mb, "rc": rc}}) + "\\n")
-sys.exit(rc)
-"""
+def shim(log):
+    """dvc runs `python stages/x.py ...` from PATH: this `python`, first on PATH, times each."""
+    python = sys.executable
+    return f"#!{python}\nimport sys\nsys.argv[1:1] = [{str(log)!r}, {python!r}]\n" + TIMER
+
+
 NOT_TRACKED = shutil.ignore_patterns(".git", ".venv", "data", "models", "dvclive", "build",
                                      "__pycache__", "*.egg-info", ".pytest_cache",
                                      ".ruff_cache", "cache", "tmp", "bench")
@@ -389,15 +417,16 @@ def bench_repro(work):
     raw = find_mitdb()
     if raw is None:
         return {}, {"full_repro_s": "no MIT-BIH copy to use as MITDB_MIRROR"}
-    repo, shim, log = work / "repo", work / "shim", work / "stages.jsonl"
+    repo, bin_dir, log = work / "repo", work / "bin", work / "stages.jsonl"
     copy_repo(Path.cwd(), repo)
-    shim.mkdir()
-    (shim / "python").write_text(SHIM.format(python=sys.executable))
-    (shim / "python").chmod(0o755)
-    env = {**os.environ, "MITDB_MIRROR": str(raw), "BENCH_STAGE_LOG": str(log),
-           "PATH": f"{shim}:{VENV_BIN}:{os.environ.get('PATH', '')}"}
+    bin_dir.mkdir()
+    (bin_dir / "python").write_text(shim(log))
+    (bin_dir / "python").chmod(0o755)
+    env = {**os.environ, "MITDB_MIRROR": str(raw),
+           "PATH": f"{bin_dir}:{VENV_BIN}:{os.environ.get('PATH', '')}"}
     dvc = str(VENV_BIN / "dvc")
     run_child([dvc, "config", "--local", "core.no_scm", "true"], cwd=repo, env=env)  # no .git
+    say("dvc repro from scratch")
     full = run_child([dvc, "repro"], cwd=repo, env=env)
     if full["rc"]:
         return {}, {"full_repro_s": failure("dvc repro", full)}
@@ -471,20 +500,20 @@ def main(argv=None):
     ap.add_argument("--out", default="bench/results.json")
     args = ap.parse_args(argv)
     settings, model_cfg, train_cfg = configs(args.tiny)
+    if args.tiny:  # numbers mean nothing with --tiny: compile in half the time, here and in
+        os.environ["JAX_DISABLE_MOST_OPTIMIZATIONS"] = "1"  # the child processes
+        jax.config.update("jax_disable_most_optimizations", True)
     window = window_length()
     results = {"machine": machine(), "tiny": args.tiny, "model": model_cfg, "train": train_cfg}
 
-    print("train step ...", file=sys.stderr)
     results["train_step"] = bench_train_step(settings, model_cfg, train_cfg, window)
     with tempfile.TemporaryDirectory(prefix="ecgcnn-bench-") as work:
-        print("extract, train, predict ...", file=sys.stderr)
         stages, notes, results["growth"], results["inference"] = bench_stages(
             settings, args.tiny, Path(work))
         if args.skip_repro or args.tiny:
             notes.update(full_repro_s="skipped (--skip-repro or --tiny)",
                          noop_repro_s="skipped (--skip-repro or --tiny)")
         else:
-            print("dvc repro in a copy of the repo ...", file=sys.stderr)
             repro, repro_notes = bench_repro(Path(work))
             stages.update(repro)
             notes.update(repro_notes)
@@ -492,13 +521,11 @@ def main(argv=None):
     results["machine"]["load_avg_1min_at_end"] = round(os.getloadavg()[0], 2)
     write_json(args.out, results)
     print(markdown(results))
-    print(f"\nwrote {args.out}", file=sys.stderr)
+    say(f"wrote {args.out}")
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "_extract":
-        extract_worker(sys.argv[2], sys.argv[3], sys.argv[4:])
-    elif len(sys.argv) > 1 and sys.argv[1] == "_growth":
+    if len(sys.argv) > 1 and sys.argv[1] == "_growth":
         growth_worker(sys.argv[2], sys.argv[3], tiny="--tiny" in sys.argv)
     else:
         main()

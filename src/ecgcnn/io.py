@@ -75,6 +75,12 @@ def load_arrays(path):
         return {k: data[k] for k in data.files}
 
 
-def load_params(path="params.yaml"):
+def load_params(path="params.yaml", protocol=None):
+    """params.yaml as a dict; for a protocol, its `protocols.<name>` values merged over the groups."""
     with open(path) as f:
-        return yaml.safe_load(f)
+        params = yaml.safe_load(f)
+    if protocol is None:
+        return params
+    own = params.get("protocols", {}).get(protocol) or {}
+    return {group: {**values, **own.get(group, {})} if isinstance(values, dict) else values
+            for group, values in params.items()}

@@ -328,13 +328,17 @@ def plot_stretch(record, frame, start_s=None, seconds=10.0, annotations="atr"):
             s = mine["sample"].to_numpy()
             ax.scatter(s / fs, signal[s], color=COLORS[c], s=40, zorder=3,
                        label=f"{c} ({len(mine)})")
-            for i in s:
-                ax.annotate(c, (i / fs, signal[i]), xytext=(0, 6), textcoords="offset points",
+            refs = mine["reference"] if "reference" in mine else pd.Series(c, mine.index)
+            for i, ref in zip(s, refs.fillna("?"), strict=True):
+                # A beat whose reference class differs shows both: "V (ref N)".
+                text = c if ref == c else f"{c} (ref {ref})"
+                ax.annotate(text, (i / fs, signal[i]), xytext=(0, 6), textcoords="offset points",
                             ha="center", fontsize=8, color=COLORS[c])
     ax.set_xlim(lo / fs, hi / fs)
     ax.set_xlabel("time (s)")
     ax.set_ylabel(f"{a['lead']} (physical units)")
-    ax.set_title(f"record {a['record']}: beats {a['source']}, coloured by predicted class")
+    ax.set_title(f"record {a['record']}: beats {a['source']}, coloured by predicted class"
+                 + (f" (reference {a['annotations']})" if "reference" in frame else ""))
     if len(beats):
         ax.legend(loc="upper right", fontsize=8, ncol=len(CLASSES))
     return fig
