@@ -1,7 +1,6 @@
 """DVC stage: train the classifier of one protocol; keep the best validation epoch."""
 
 import sys
-from pathlib import Path
 
 from dvclive import Live
 

@@ -2,7 +2,8 @@
 
 import numpy as np
 
-RR_FEATURES = ("prev/local", "next/local", "prev/record", "next/record", "local/record", "next/prev")
+RR_FEATURES = ("prev/local", "next/local", "prev/record", "next/record", "local/record",
+               "next/prev")
 
 
 def cut_windows(x, peaks, before, after):

@@ -434,7 +434,8 @@ def bench_repro(work):
     per_stage = {}
     for line in log.read_text().splitlines():
         r = json.loads(line)
-        name = Path(r["cmd"][0]).stem + "".join(f"@{a}" for a in r["cmd"][1:])
+        _, script, *args = r["cmd"]  # python stages/train.py inter_patient: train@inter_patient
+        name = Path(script).stem + "".join(f"@{a}" for a in args)
         per_stage[name] = {"s": r["s"], "peak_rss_mb": r["rss_mb"]}
     return {"full_repro_s": full["s"], "noop_repro_s": noop["s"], "repro_rss_mb": full["rss_mb"],
             "repro_stages": per_stage}, {}

@@ -76,7 +76,7 @@ def load_arrays(path):
 
 
 def load_params(path="params.yaml", protocol=None):
-    """params.yaml as a dict; for a protocol, its `protocols.<name>` values merged over the groups."""
+    """params.yaml as a dict; for a protocol, with its `protocols.<name>` values merged in."""
     with open(path) as f:
         params = yaml.safe_load(f)
     if protocol is None:

@@ -14,7 +14,7 @@ COLORS = dict(zip(CLASSES, ("tab:gray", "tab:blue", "tab:red", "tab:purple", "ta
 
 
 def distribution_table(counts_by_set):
-    """Long table (class, set, beats) for a grouped bar plot; `counts_by_set` is {set: {class: n}}."""
+    """Long table (class, set, beats) for a grouped bar plot from {set: {class: n}}."""
     rows = [{"class": c, "set": s, "beats": counts.get(c, 0)}
             for s, counts in counts_by_set.items() for c in CLASSES]
     return pd.DataFrame(rows)

@@ -38,12 +38,14 @@ def read_signal(path, lead=None):
     if rec.d_signal is None or rec.d_signal.shape[0] == 0:
         raise EcgError(f"{path}: record has no samples")
     if rec.sig_len is not None and rec.d_signal.shape[0] != rec.sig_len:
-        raise EcgError(f"{path}: header says {rec.sig_len} samples, data has {rec.d_signal.shape[0]}")
+        raise EcgError(f"{path}: header says {rec.sig_len} samples, "
+                       f"data has {rec.d_signal.shape[0]}")
     if rec.checksum is not None:
         got = np.asarray(rec.calc_checksum()) % 65536
         want = np.asarray(rec.checksum) % 65536
         if not np.array_equal(got, want):
-            raise EcgError(f"{path}.dat: data does not match the header checksum (corrupt signal file)")
+            raise EcgError(f"{path}.dat: data does not match the header checksum "
+                           "(corrupt signal file)")
     if not rec.fs or rec.fs <= 0:
         raise EcgError(f"{path}.hea: invalid sampling frequency {rec.fs!r}")
     i = choose_lead(list(rec.sig_name or []), lead)
@@ -71,4 +73,5 @@ def read_beats(path, extension="atr"):
             samples.append(sample)
             labels.append(label)
             symbols.append(symbol)
-    return np.asarray(samples, dtype=np.int64), np.asarray(labels, dtype=np.int8), np.asarray(symbols)
+    return (np.asarray(samples, dtype=np.int64), np.asarray(labels, dtype=np.int8),
+            np.asarray(symbols))

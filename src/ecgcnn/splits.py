@@ -20,7 +20,7 @@ PACED = ("102", "104", "107", "217")
 
 
 def split_inter_patient(records, val_records):
-    """Train on DS1 minus `val_records`, validate on `val_records` (whole DS1 patients), test on DS2.
+    """Train on DS1 minus `val_records`, validate on those whole patients, test on DS2.
 
     Holding out whole patients makes early stopping reward what the test measures:
     generalisation to people the model has never seen.
