@@ -22,7 +22,7 @@ from ecgcnn.cli import main
 from ecgcnn.extract import window_samples
 from ecgcnn.io import load_params
 from ecgcnn.model import build_model
-from ecgcnn.predict import COLUMNS, detect_beats, predict_record
+from ecgcnn.predict import COLUMNS, detect_beats, lead_units, predict_record
 from ecgcnn.records import read_beats, read_signal
 from ecgcnn.train import fit
 
@@ -78,7 +78,7 @@ def synthetic_ecg(seconds=60, fs=FS, seed=0):
     peaks, symbols, now = [], [], 0.6
     while now < seconds - 0.6:
         premature = len(peaks) % 7 == 6
-        waves = ([(-0.6, 0.0, 0.035), (1.2, 0.03, 0.04), (-0.4, 0.32, 0.06)] if premature else
+        waves = ([(-0.3, 0.0, 0.02), (1.4, 0.03, 0.025), (-0.5, 0.3, 0.06)] if premature else
                  [(0.1, -0.2, 0.02), (-0.1, -0.025, 0.008), (1.0, 0.0, 0.01),
                   (-0.2, 0.025, 0.008), (0.3, 0.3, 0.04)])
         for amp, offset, width in waves:
@@ -129,6 +129,19 @@ def test_detection_finds_the_synthetic_beats(record):
     assert found_within(peaks, detected, 0.008, fs) >= 0.8
 
 
+@pytest.mark.parametrize("scale, units", [(1000, "uV"), (1e-3, "V"), (400, "adu")])
+def test_detection_does_not_depend_on_the_units(tmp_path, record, scale, units):
+    path, peaks, _ = record
+    signal, fs, _ = read_signal(path)
+    wfdb.wrsamp("scaled", fs=FS, units=[units], sig_name=["MLII"], fmt=["32"],
+                p_signal=signal[:, None] * scale, write_dir=str(tmp_path))
+    signal, fs, _ = read_signal(tmp_path / "scaled")
+    assert lead_units(tmp_path / "scaled", "MLII") == units
+    detected = detect_beats(signal, fs, units)
+    assert found_within(peaks, detected, 0.15, fs) == 1.0
+    assert len(detected) == len(peaks)
+
+
 @needs_mitdb
 def test_detection_on_a_real_record_ignoring_its_annotations():
     signal, fs, _ = read_signal(REAL)
@@ -156,14 +169,14 @@ def test_detection_when_there_are_no_annotations(tmp_path, model_dir):
     check_frame(frame, FS)
     assert list(frame.columns) == list(COLUMNS)  # no reference without annotations
     assert found_within(peaks[2:-2], frame["sample"], 0.15, FS) == 1.0
-    assert frame.attrs["source"] == "detected by wfdb XQRS"
+    assert frame.attrs["source"] == "detected by wfdb GQRS"
 
 
 def test_detect_flag_keeps_annotations_as_reference(record, model_dir):
     path, _, _ = record
     frame = predict_record(path, model_dir, detect=True)
     check_frame(frame, FS)
-    assert frame.attrs["source"] == "detected by wfdb XQRS"
+    assert frame.attrs["source"] == "detected by wfdb GQRS"
     assert frame.attrs["detection"]["se"] == 1.0
     assert frame["reference"].notna().all()
 
@@ -175,7 +188,7 @@ def test_cli_on_a_real_record_with_detection_and_plot(tmp_path, model_dir, capsy
                "--plot", str(png)])
     assert rc == 0
     err = capsys.readouterr().err
-    assert "detected by wfdb XQRS" in err and "accuracy" in err and "Se" in err
+    assert "detected by wfdb GQRS" in err and "accuracy" in err and "Se" in err
     frame = pd.read_csv(out)
     assert list(frame.columns) == [*COLUMNS, "reference"]
     reference, _, _ = read_beats(REAL)

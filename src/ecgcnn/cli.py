@@ -13,7 +13,7 @@ def parser():
         "predict", help="classify every beat of a WFDB record",
         description="Classify every beat of a WFDB record (header + signal) with a trained "
                     "model; one CSV row per beat, a summary on stderr.")
-    pr.add_argument("record", help="WFDB record path without extension, e.g. data/mitdb/100")
+    pr.add_argument("record", help="WFDB record path without extension, e.g. data/raw/mitdb/100")
     pr.add_argument("--model", default="models/inter_patient",
                     help="model directory written by training (default: %(default)s)")
     pr.add_argument("--out", default="beats.csv", help="output CSV (default: %(default)s)")

@@ -22,6 +22,35 @@ def choose_lead(sig_names, lead=None):
     return sig_names.index(PREFERRED_LEAD) if PREFERRED_LEAD in sig_names else 0
 
 
+def read_header_fs(path):
+    """The sampling frequency written in the record's header, checked.
+
+    wfdb's header parser silently reads a negative or garbled frequency as the WFDB
+    default of 250 Hz, which would make every RR interval wrong, so the field is checked
+    here (a header without the field does mean 250 Hz). A length of 0 samples is an error.
+    """
+    header = Path(f"{path}.hea")
+    if not header.exists():
+        raise EcgError(f"{header}: record header not found")
+    lines = [line.split("#")[0].split() for line in header.read_text(errors="replace").splitlines()]
+    fields = next((f for f in lines if f), [])
+    if len(fields) < 2:
+        raise EcgError(f"{header}: no record line")
+    if len(fields) < 3:
+        return 250.0
+    text = fields[2].split("/")[0]
+    try:
+        fs = float(text)
+    except ValueError:
+        fs = float("nan")
+    if not np.isfinite(fs) or fs <= 0:
+        raise EcgError(f"{header}: invalid sampling frequency {text!r} (must be a positive "
+                       "number of samples per second)")
+    if len(fields) > 3 and fields[3] == "0":
+        raise EcgError(f"{header}: the record has no samples (length 0)")
+    return fs
+
+
 def read_signal(path, lead=None):
     """One lead of a record in physical units: (signal float64, fs, lead name).
 
@@ -29,8 +58,7 @@ def read_signal(path, lead=None):
     an error here rather than a silently wrong beat later.
     """
     path = Path(path)
-    if not path.with_suffix(".hea").exists():
-        raise EcgError(f"{path}.hea: record header not found")
+    header_fs = read_header_fs(path)
     try:
         rec = wfdb.rdrecord(str(path), physical=False)
     except Exception as e:  # wfdb raises many types for malformed files
@@ -46,8 +74,8 @@ def read_signal(path, lead=None):
         if not np.array_equal(got, want):
             raise EcgError(f"{path}.dat: data does not match the header checksum "
                            "(corrupt signal file)")
-    if not rec.fs or rec.fs <= 0:
-        raise EcgError(f"{path}.hea: invalid sampling frequency {rec.fs!r}")
+    if rec.fs != header_fs:
+        raise EcgError(f"{path}.hea: sampling frequency {header_fs} read as {rec.fs}")
     i = choose_lead(list(rec.sig_name or []), lead)
     signal = rec.dac(return_res=64)[:, i]
     return signal, float(rec.fs), rec.sig_name[i]
