@@ -2,6 +2,8 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# Same allocator settings as the train stage in dvc.yaml (why: see there).
+MALLOC := glibc.malloc.arena_max=1:glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=100000000000
 
 $(BIN)/ecgcnn: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -22,4 +24,4 @@ test: venv
 
 bench: venv
 	$(BIN)/pip install -q -c requirements.lock -e '.[bench]'
-	$(BIN)/python -m ecgcnn.bench
+	GLIBC_TUNABLES=$(MALLOC) PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m ecgcnn.bench
