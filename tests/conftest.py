@@ -1,12 +1,15 @@
 """Shared fixtures: tiny synthetic WFDB records written by the tests themselves."""
 
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 import wfdb
 
-SHARED_MITDB = Path(__file__).resolve().parents[2] / "shared" / "mitdb"
+# The real database for integration tests: $MITDB_MIRROR, else the copy beside the repository.
+SHARED_MITDB = Path(os.environ.get("MITDB_MIRROR")
+                    or Path(__file__).resolve().parents[2] / "shared" / "mitdb")
 
 EXTRACT_CFG = {
     "lead": None, "annotations": "atr", "target_fs": 180, "baseline_windows_s": [0.2, 0.6],

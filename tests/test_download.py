@@ -2,15 +2,14 @@ import functools
 import hashlib
 import http.server
 import threading
-from pathlib import Path
 
 import pytest
+from conftest import SHARED_MITDB
 
 from ecgcnn import download
 from ecgcnn.download import RECORDS, fetch_mitdb, mirror_from_env, pinned_checksums, sha256_of
 from ecgcnn.io import EcgError
 
-SHARED_MITDB = Path(__file__).resolve().parents[2] / "shared" / "mitdb"
 CLOSED_PORT_URL = "http://127.0.0.1:9/"  # discard port: nothing listens, connect is refused
 
 

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import wfdb
+from conftest import SHARED_MITDB
 
 from ecgcnn.aami import CLASSES
 from ecgcnn.checkpoint import save_model
@@ -27,7 +28,7 @@ from ecgcnn.records import read_beats, read_signal
 from ecgcnn.train import fit
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED_MITDB = Path(__file__).resolve().parents[2] / "shared" / "mitdb"
+
 REAL = SHARED_MITDB / "100"
 needs_mitdb = pytest.mark.skipif(not REAL.with_suffix(".hea").exists(),
                                  reason="../shared/mitdb/100 not available")
