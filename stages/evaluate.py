@@ -17,8 +17,7 @@ from ecgcnn.train import predict_probs
 
 def main(protocol):
     params = load_params(protocol=protocol)["evaluate"]
-    sets, _, _ = load_sets(protocol, names=("test",))
-    test = sets["test"]
+    test = load_sets(protocol, names=("test",))["test"]
     model, config = load_model(f"models/{protocol}")
     probs = predict_probs(model, test["x"], test["rr"], batch_size=params["batch_size"])
     scores, cm = evaluation(test["y"], probs)

@@ -3,8 +3,9 @@
 import sys
 
 from ecgcnn import plots
+from ecgcnn.aami import class_counts
 from ecgcnn.download import RECORDS
-from ecgcnn.extract import class_counts, extract_database
+from ecgcnn.extract import extract_database
 from ecgcnn.io import EcgError, load_params, save_arrays, save_figure, write_csv, write_json
 
 

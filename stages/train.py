@@ -13,7 +13,7 @@ from ecgcnn.train import fit
 
 def main(protocol):
     params = load_params(protocol=protocol)
-    sets, _, _ = load_sets(protocol, names=("train", "val"))
+    sets = load_sets(protocol, names=("train", "val"))
     train, val = sets["train"], sets["val"]
     _, window, channels = train["x"].shape
     model = build_model(params["model"], window, channels, train["rr"].shape[1],

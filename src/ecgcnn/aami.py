@@ -1,5 +1,7 @@
 """AAMI EC57 heartbeat classes from MIT-BIH annotation symbols."""
 
+import numpy as np
+
 from .io import EcgError
 
 CLASSES = ("N", "S", "V", "F", "Q")
@@ -23,3 +25,9 @@ def class_index(symbol, where="annotation"):
     if symbol in NON_BEAT:
         return None
     raise EcgError(f"{where}: unknown annotation symbol {symbol!r}")
+
+
+def class_counts(labels):
+    """{class: number of beats} for an array of class indices."""
+    counts = np.bincount(labels, minlength=len(CLASSES))
+    return {c: int(n) for c, n in zip(CLASSES, counts, strict=True)}

@@ -17,7 +17,7 @@ def subset(beats, idx):
 
 
 def load_sets(protocol, names=("train", "val", "test")):
-    """The named sets of a protocol, each a dict x, rr, y; plus the full beats dataset."""
+    """The named sets of a protocol, each a dict x, rr, y."""
     beats = load_arrays(BEATS_PATH)
     sets = load_arrays(split_path(protocol))
-    return {name: subset(beats, sets[name]) for name in names}, beats, sets
+    return {name: subset(beats, sets[name]) for name in names}

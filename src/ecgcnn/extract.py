@@ -5,7 +5,6 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from .aami import CLASSES
 from .beats import cut_windows, normalise_record, rr_features
 from .filters import condition
 from .io import EcgError
@@ -75,7 +74,3 @@ def extract_database(raw_dir, records, cfg, progress=True):
     dataset = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     return dataset, dropped
 
-
-def class_counts(labels):
-    counts = np.bincount(labels, minlength=len(CLASSES))
-    return {c: int(n) for c, n in zip(CLASSES, counts, strict=True)}

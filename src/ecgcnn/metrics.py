@@ -28,14 +28,11 @@ def evaluation(y_true, probs):
         fp = cm[:, k].sum() - tp
         tn = total - tp - fn - fp
         se, ppv = ratio(tp, tp + fn), ratio(tp, tp + fp)
-        present = tp + fn > 0
         classes[c] = {
             "se": se, "ppv": ppv, "f1": ratio(2 * se * ppv, se + ppv), "spec": ratio(tn, tn + fp),
             "auc": float(roc_auc_score(y_true == k, probs[:, k])) if 0 < tp + fn < total else None,
             "support": int(tp + fn),
         }
-        if not present:
-            classes[c]["f1"] = 0.0
     return {
         "accuracy": ratio(np.trace(cm), total),
         "macro_f1": macro_f1(y_true, y_pred),
