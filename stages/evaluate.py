@@ -1,4 +1,8 @@
-"""DVC stage: score one protocol's model on its test set, once, and draw the figures."""
+"""DVC stage: score every model of one protocol on its test set, once, and draw the figures.
+
+The first model params.yaml lists for the protocol is its default (`ecgcnn predict`): its
+scores are eval.json and the figures. seeds.json holds every seed's scores, mean and spread.
+"""
 
 import sys
 
@@ -6,38 +10,62 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import classification_report
 
-from ecgcnn import plots
+from ecgcnn import ec57, plots
 from ecgcnn.aami import CLASSES
 from ecgcnn.checkpoint import load_model
-from ecgcnn.dataset import load_sets
+from ecgcnn.dataset import load_sets, model_dir, seeds_of
 from ecgcnn.io import EcgError, load_params, save_figure, write_csv, write_json, write_text
-from ecgcnn.metrics import evaluation, roc_curves
+from ecgcnn.metrics import confusion, evaluation, roc_curves, spread, summary_scores
 from ecgcnn.train import predict_probs
 
 
+def seeds_summary(y, preds):
+    """seeds.json: {seeds, metric: {mean, std, min, max}, ec57: ...} over the seeds' models."""
+    seeds = list(preds)
+    scores = {s: summary_scores(confusion(y, p)) for s, p in preds.items()}
+    gross = {s: ec57.gross(confusion(y, p)) for s, p in preds.items()}
+    return {"seeds": seeds,
+            **{k: spread([scores[s][k] for s in seeds]) for k in scores[seeds[0]]},
+            "ec57": {kind: {stat: spread([gross[s][kind][stat] for s in seeds])
+                            for stat in ("se", "ppv", "fpr")} for kind in ("veb", "sveb")}}
+
+
 def main(protocol):
-    params = load_params(protocol=protocol)["evaluate"]
+    params = load_params(protocol=protocol)
+    cfg = params["evaluate"]
     test = load_sets(protocol, names=("test",))["test"]
-    model, config = load_model(f"models/{protocol}")
-    probs = predict_probs(model, test["x"], test["rr"], batch_size=params["batch_size"])
-    scores, cm = evaluation(test["y"], probs)
-    write_json(f"metrics/{protocol}/eval.json", scores)
+    probs = {}
+    for seed in seeds_of(params["models"], protocol):
+        model, config = load_model(model_dir(protocol, seed))
+        probs[seed] = predict_probs(model, test["x"], test["rr"], batch_size=cfg["batch_size"])
+    default = next(iter(probs))
+    y, p = test["y"], probs[default]
+    scores, cm = evaluation(y, p)
+    write_json(f"metrics/{protocol}/eval.json", {**scores, "ec57": ec57.gross(cm)})
+    write_json(f"metrics/{protocol}/seeds.json",
+               seeds_summary(y, {s: q.argmax(1) for s, q in probs.items()}))
     write_text(f"metrics/{protocol}/report.txt", classification_report(
-        test["y"], probs.argmax(1), labels=range(len(CLASSES)), target_names=CLASSES,
-        digits=4, zero_division=0))
+        y, p.argmax(1), labels=range(len(CLASSES)), target_names=CLASSES, digits=4,
+        zero_division=0))
 
     out = f"plots/{protocol}"
+    rows = pd.DataFrame(ec57.per_record(test["record"], y, p.argmax(1)))
+    write_csv(f"{out}/per_record.csv", rows)
+    save_figure(f"{out}/per_record.png", plots.per_record_figure(
+        rows, f"{protocol}: errors per test record (seed {default})"))
     write_csv(f"{out}/confusion.csv", plots.confusion_table(cm))
     save_figure(f"{out}/confusion.png", plots.confusion_figure(cm, f"{protocol}: test set"))
-    curves = roc_curves(test["y"], probs)
+    curves = roc_curves(y, p)
     write_csv(f"{out}/roc.csv", pd.concat(
         [pd.DataFrame({"class": c, "fpr": fpr, "tpr": tpr}) for c, (fpr, tpr) in curves.items()]))
     aucs = {c: scores["classes"][c]["auc"] for c in curves}
     save_figure(f"{out}/roc.png", plots.roc_figure(curves, aucs, f"{protocol}: one-vs-rest ROC"))
-    before = int(round(config["extract"]["window_before_s"] * config["extract"]["target_fs"]))
+    extract = config["extract"]
+    before = int(round(extract["window_before_s"] * extract["target_fs"]))
     save_figure(f"{out}/examples.png", plots.examples_figure(
-        test["x"], test["y"], config["extract"]["target_fs"], before, params["example_beats"]))
-    print(f"{protocol}: accuracy {scores['accuracy']:.4f}, macro-F1 {scores['macro_f1']:.4f}")
+        test["x"], y, extract["target_fs"], before, cfg["example_beats"]))
+    print(f"{protocol} seed {default}: accuracy {scores['accuracy']:.4f}, "
+          f"macro-F1 {scores['macro_f1']:.4f}")
     print(np.array2string(cm))
 
 

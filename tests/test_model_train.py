@@ -56,9 +56,22 @@ def test_training_lowers_the_loss_and_learns():
                   progress=False)
     assert losses[-1] < 0.7 * losses[0]
     assert summary["best_val_macro_f1"] > 0.6
-    assert summary["epochs_run"] == 3 and 1 <= summary["best_epoch"] <= 3
+    assert summary["epochs_run"] == 3 and 1 <= summary["kept_epoch"] <= 3
     acc = (predict_probs(model, val["x"], val["rr"]).argmax(1) == val["y"]).mean()
     assert acc > 0.6
+
+
+def test_without_validation_the_last_epoch_is_kept_and_on_epoch_sees_each_model():
+    train, held_out = toy_data(256, seed=0), toy_data(64, seed=1)
+    seen = []
+    model = new_model()
+    summary = fit(model, train, None, TRAIN, progress=False, on_epoch=lambda e, m: seen.append(
+        (e, predict_probs(m, held_out["x"], held_out["rr"]))))
+    assert [e for e, _ in seen] == [1, 2, 3]
+    assert summary["kept_epoch"] == 3 and summary["best_val_macro_f1"] is None
+    # The model left in place is the last epoch's, not an earlier one.
+    assert np.array_equal(predict_probs(model, held_out["x"], held_out["rr"]), seen[-1][1])
+    assert not np.array_equal(seen[0][1], seen[-1][1])
 
 
 def test_same_params_give_identical_results():

@@ -7,9 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 from conftest import SHARED_MITDB
+
+from ecgcnn.splits import DS1, DS2
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = {
@@ -17,11 +20,16 @@ TINY = {
     "model": {"filters": 4, "blocks": 1, "dense": 8, "rr_hidden": 4},
     "train": {"epochs": 1, "batch_size": 64},
     "evaluate": {"example_beats": 2},
+    "cv": {"seeds": [0]},
 }
-EVAL_KEYS = {"accuracy", "macro_f1", "test_beats", "classes"}
+TINY_MODELS = {"inter_patient-seed0": {"protocol": "inter_patient", "seed": 0},
+               "inter_patient-seed3": {"protocol": "inter_patient", "seed": 3},
+               "intra_patient-seed0": {"protocol": "intra_patient", "seed": 0}}
+INTER_EPOCHS = 2
+EVAL_KEYS = {"accuracy", "macro_f1", "test_beats", "classes", "ec57"}
 CLASS_KEYS = {"se", "ppv", "f1", "spec", "auc", "support"}
-TRAIN_KEYS = {"epochs_run", "best_epoch", "best_val_macro_f1", "train_seconds",
-              "train_beats_per_second"}
+SUMMARY_KEYS = {"accuracy", "macro_f1", "S_f1", "V_f1", "S_se", "S_ppv", "V_se", "V_ppv", "F_se"}
+TRAIN_KEYS = {"epochs_run", "kept_epoch", "best_val_macro_f1"}
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not SHARED_MITDB.exists(), reason="needs ../shared/mitdb")]
@@ -46,6 +54,8 @@ def tiny_repo(tmp_path_factory):
     params = yaml.safe_load((root / "params.yaml").read_text())
     for group, values in TINY.items():
         params[group].update(values)
+    params["models"] = TINY_MODELS
+    params["protocols"]["inter_patient"]["train"]["epochs"] = INTER_EPOCHS
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     for stale in ("metrics", "plots", "dvc.lock"):  # the committed results must be regenerated
         shutil.rmtree(root / stale, ignore_errors=True) if stale != "dvc.lock" else \
@@ -72,13 +82,55 @@ def test_repro_writes_every_metrics_file_with_the_documented_schema(tiny_repo):
         assert all(set(c) == CLASS_KEYS for c in scores["classes"].values())
         assert 0 <= scores["accuracy"] <= 1
         assert sum(c["support"] for c in scores["classes"].values()) == scores["test_beats"]
-        train = json.loads((root / f"metrics/{protocol}/train.json").read_text())
-        assert set(train) == TRAIN_KEYS and train["epochs_run"] == 1
+        assert set(scores["ec57"]) == {"veb", "sveb"}
+        assert all(set(v) == {"se", "ppv", "fpr"} for v in scores["ec57"].values())
+        train = json.loads((root / f"metrics/{protocol}/seed0/train.json").read_text())
+        assert set(train) == TRAIN_KEYS  # timings live in timings/, not in the metrics
+        timing = json.loads((root / f"timings/{protocol}/seed0/train.json").read_text())
+        assert timing["train_seconds"] > 0
         for plot in ("confusion.csv", "roc.csv", "class_distribution.csv", "confusion.png",
-                     "roc.png", "examples.png"):
+                     "roc.png", "examples.png", "per_record.png"):
             assert (root / f"plots/{protocol}/{plot}").stat().st_size > 0
     inter = json.loads((root / "metrics/inter_patient/eval.json").read_text())
     assert inter["test_beats"] == 49_692  # every DS2 beat, and only those
+    inter_train = json.loads((root / "metrics/inter_patient/seed0/train.json").read_text())
+    assert inter_train["epochs_run"] == inter_train["kept_epoch"] == INTER_EPOCHS
+
+
+def test_seeds_json_summarises_every_listed_seed_and_eval_is_the_first(tiny_repo):
+    root, _, _ = tiny_repo
+    seeds = json.loads((root / "metrics/inter_patient/seeds.json").read_text())
+    assert seeds["seeds"] == [0, 3]
+    assert SUMMARY_KEYS <= set(seeds)
+    assert all(set(seeds[k]) == {"mean", "std", "min", "max"} for k in SUMMARY_KEYS)
+    inter = json.loads((root / "metrics/inter_patient/eval.json").read_text())
+    acc = seeds["accuracy"]
+    assert acc["min"] <= inter["accuracy"] <= acc["max"]
+    assert json.loads((root / "metrics/intra_patient/seeds.json").read_text())["seeds"] == [0]
+
+
+def test_cv_report_covers_every_fold_and_never_ds2(tiny_repo):
+    root, _, _ = tiny_repo
+    cv = json.loads((root / "metrics/inter_patient/cv.json").read_text())
+    assert cv["folds"] == len(cv["per_fold"]) == len(cv["records"]) == 5
+    assert cv["seeds"] == [0] and cv["epoch"] == INTER_EPOCHS
+    flat = {r for fold in cv["records"] for r in fold}
+    assert flat == set(DS1) and not flat & set(DS2)
+    assert sum(f["beats"] for f in cv["per_fold"]) == 51_002  # every DS1 beat, once
+    assert SUMMARY_KEYS <= set(cv)
+    curve = pd.read_csv(root / "plots/inter_patient/cv_epochs.csv")
+    assert list(curve["epoch"]) == list(range(1, INTER_EPOCHS + 1))
+    assert curve["accuracy"].iloc[-1] == pytest.approx(cv["accuracy"]["mean"])
+
+
+def test_per_record_table_lists_every_ds2_record_and_adds_up(tiny_repo):
+    root, _, _ = tiny_repo
+    table = pd.read_csv(root / "plots/inter_patient/per_record.csv", dtype={"record": str})
+    assert sorted(table["record"]) == sorted(DS2)
+    assert table[list("NSVFQ")].to_numpy().sum() == 49_692
+    assert (table["errors"] == table[[f"{c}_wrong" for c in "NSVFQ"]].sum(axis=1)).all()
+    inter = json.loads((root / "metrics/inter_patient/eval.json").read_text())
+    assert 1 - table["errors"].sum() / 49_692 == pytest.approx(inter["accuracy"])
 
 
 def test_second_repro_does_nothing_and_status_is_clean(tiny_repo):

@@ -239,9 +239,9 @@ def flat_record(directory):
 
 
 def config_only_model(directory, model_dir):
-    (directory / "no_checkpoint").mkdir(parents=True)
-    shutil.copy(model_dir / "config.json", directory / "no_checkpoint")
-    return directory / "no_checkpoint"
+    (directory / "no_params").mkdir(parents=True)
+    shutil.copy(model_dir / "config.json", directory / "no_params")
+    return directory / "no_params"
 
 
 def other_shape_model(directory, model_dir):

@@ -294,7 +294,7 @@ def growth_worker(beats_path, model_dir, tiny):
         step = make_train_step(graphdef, tx, mesh, train_cfg["shape_dropout"])
         state = replicate(mesh, state)
         opt_state = replicate(mesh, tx.init(state))
-        data = replicate(mesh, {k: v[:n] for k, v in train.items()})
+        data = replicate(mesh, {k: train[k][:n] for k in ("x", "rr", "y")})
         seconds = []
         for epoch in range(2):  # the first compiles the step, the permutation, the slicing
             start = time.perf_counter()

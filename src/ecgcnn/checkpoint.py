@@ -1,28 +1,45 @@
-"""Saving and loading a trained model: orbax checkpoint of the parameters + a JSON config.
+"""Saving and loading a trained model: its parameters (msgpack) + a JSON config.
 
 The config holds everything needed to rebuild the model and to prepare new recordings the
 way the training beats were prepared (the extract params), so `ecgcnn predict` needs only
 the model directory.
+
+Parameters are one msgpack file written by flax.serialization, not an orbax checkpoint:
+the same parameters give the same bytes, so a rerun of an unchanged stage leaves the model's
+hash in dvc.lock unchanged. (orbax's OCDBT layout names its files at random and writes commit
+timestamps: two identical models hashed differently every run.)
 """
 
 import json
 from pathlib import Path
 
 import jax
-import orbax.checkpoint as ocp
-from flax import nnx
+import numpy as np
+from flax import nnx, serialization
 
 from .io import EcgError, atomic_path
 from .model import build_model
 
+PARAMS_FILE = "params.msgpack"
+
 
 def save_model(model_dir, model, config):
-    """Write `model_dir` (checkpoint/ + config.json) atomically."""
+    """Write `model_dir` (params.msgpack + config.json) atomically."""
+    params = jax.tree.map(np.asarray, nnx.to_pure_dict(nnx.state(model, nnx.Param)))
     with atomic_path(model_dir) as tmp:
         tmp.mkdir()
-        (tmp / "config.json").write_text(json.dumps(config, indent=2) + "\n")
-        with ocp.StandardCheckpointer() as checkpointer:
-            checkpointer.save((tmp / "checkpoint").absolute(), nnx.state(model, nnx.Param))
+        (tmp / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+        (tmp / PARAMS_FILE).write_bytes(serialization.msgpack_serialize(params))
+
+
+def shapes(tree, prefix=""):
+    """{dotted parameter name: shape} of a nested dict of arrays."""
+    out = {}
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        out.update(shapes(value, f"{name}.") if isinstance(value, dict)
+                   else {name: tuple(np.shape(value))})
+    return out
 
 
 def shape_differences(want, have, limit=3):
@@ -38,15 +55,15 @@ def shape_differences(want, have, limit=3):
 def load_model(model_dir):
     """(model, config) from a directory written by save_model; clear errors when it can't.
 
-    The model is built abstractly (nnx.eval_shape) and the checkpoint fills it: building
+    The model is built abstractly (nnx.eval_shape) and the saved parameters fill it: building
     it eagerly would compile its random initialisation, ~5 s on CPU, longer than
     classifying a whole record with `ecgcnn predict`.
     """
     model_dir = Path(model_dir)
-    config_file = model_dir / "config.json"
-    if not config_file.exists() or not (model_dir / "checkpoint").exists():
+    config_file, params_file = model_dir / "config.json", model_dir / PARAMS_FILE
+    if not config_file.exists() or not params_file.exists():
         raise EcgError(f"{model_dir}: no trained model here (expected config.json and "
-                       "checkpoint/; run `dvc repro` first)")
+                       f"{PARAMS_FILE}; run `dvc repro` first)")
     try:
         config = json.loads(config_file.read_text())
         model = nnx.eval_shape(lambda: build_model(config["model"], config["window"],
@@ -55,25 +72,16 @@ def load_model(model_dir):
     except (ValueError, KeyError, TypeError) as e:
         raise EcgError(f"{config_file}: not a model config ({type(e).__name__}: {e})") from e
     abstract = nnx.state(model, nnx.Param)
-    want = {".".join(str(k.key) for k in path) + ".value": tuple(leaf.shape)
-            for path, leaf in jax.tree_util.tree_leaves_with_path(nnx.to_pure_dict(abstract))}
-    checkpoint = (model_dir / "checkpoint").absolute()
     try:
-        with ocp.StandardCheckpointer() as checkpointer:
-            meta = checkpointer.metadata(checkpoint)
-            meta = getattr(meta, "item_metadata", meta)
-            have = {m.name: tuple(m.shape) for m in jax.tree.leaves(meta)}
-            # Compared before restoring: orbax fails on a mismatch only after starting
-            # every read, and prints a traceback per array.
-            diff = shape_differences(want, have)
-            if diff:
-                raise EcgError(f"{model_dir}/checkpoint: does not match the model in "
-                               f"config.json ({diff})")
-            params = checkpointer.restore(checkpoint, abstract)
-    except EcgError:
-        raise
-    except Exception as e:
-        raise EcgError(f"{model_dir}/checkpoint: cannot restore it for the model in "
-                       f"config.json ({type(e).__name__}: {str(e)[:300]})") from e
-    nnx.update(model, params)
+        params = serialization.msgpack_restore(params_file.read_bytes())
+    except Exception as e:  # msgpack raises several types for damaged bytes
+        raise EcgError(f"{params_file}: not a saved model ({type(e).__name__}: "
+                       f"{str(e)[:200]})") from e
+    if not isinstance(params, dict):
+        raise EcgError(f"{params_file}: not a saved model (no parameter tree)")
+    diff = shape_differences(shapes(nnx.to_pure_dict(abstract)), shapes(params))
+    if diff:
+        raise EcgError(f"{params_file}: does not match the model in config.json ({diff})")
+    nnx.replace_by_pure_dict(abstract, params)
+    nnx.update(model, abstract)
     return model, config

@@ -14,7 +14,7 @@ def parser():
         description="Classify every beat of a WFDB record (header + signal) with a trained "
                     "model; one CSV row per beat, a summary on stderr.")
     pr.add_argument("record", help="WFDB record path without extension, e.g. data/raw/mitdb/100")
-    pr.add_argument("--model", default="models/inter_patient",
+    pr.add_argument("--model", default="models/inter_patient/seed0",
                     help="model directory written by training (default: %(default)s)")
     pr.add_argument("--out", default="beats.csv", help="output CSV (default: %(default)s)")
     pr.add_argument("--annotations", default="atr", metavar="EXT",

@@ -1,8 +1,8 @@
-"""The beats dataset on disk and the subsets the protocols take of it."""
+"""The beats dataset on disk, the subsets the protocols take of it, and where models live."""
 
 import numpy as np
 
-from .io import load_arrays
+from .io import EcgError, load_arrays
 
 BEATS_PATH = "data/beats/beats.npz"
 
@@ -11,13 +11,27 @@ def split_path(protocol):
     return f"data/{protocol}/split.npz"
 
 
+def model_dir(protocol, seed):
+    return f"models/{protocol}/seed{seed}"
+
+
+def seeds_of(models, protocol):
+    """Training seeds of a protocol's models, in the order params.yaml `models` lists them
+    (the first is the protocol's default model: eval.json, `ecgcnn predict`)."""
+    seeds = [m["seed"] for m in models.values() if m["protocol"] == protocol]
+    if not seeds:
+        raise EcgError(f"params models: no model of protocol {protocol!r}")
+    return seeds
+
+
 def subset(beats, idx):
-    """Model inputs and labels of the beats at `idx`: dict x, rr, y."""
-    return {"x": beats["x"][idx], "rr": beats["rr"][idx], "y": beats["label"][idx].astype(np.int32)}
+    """Model inputs and labels of the beats at `idx`: dict x, rr, y, record."""
+    return {"x": beats["x"][idx], "rr": beats["rr"][idx],
+            "y": beats["label"][idx].astype(np.int32), "record": beats["record"][idx]}
 
 
 def load_sets(protocol, names=("train", "val", "test")):
-    """The named sets of a protocol, each a dict x, rr, y."""
+    """The named sets of a protocol, each a dict x, rr, y, record."""
     beats = load_arrays(BEATS_PATH)
     sets = load_arrays(split_path(protocol))
     return {name: subset(beats, sets[name]) for name in names}

@@ -2,7 +2,7 @@
 
 The two paths add their logits (a product of experts). Supraventricular beats look normal
 and are told apart by coming early; a joint network that sees beat and RR together learns
-to memorise the S beats of the training patients and ignores RR (see DESIGN.md). So with
+to memorise the S beats of the training patients and ignores RR (see docs/design.md). So with
 `rhythm_decides_s` the shape path has one logit for "normal-shaped" shared by N and S: only
 the RR path can tell them apart. Training also drops the shape logits of a random part of
 each batch (`shape_dropout` in train), so the RR path learns to classify by itself.

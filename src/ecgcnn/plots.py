@@ -81,3 +81,42 @@ def examples_figure(x, labels, fs, before, per_class=5, seed=0):
         ax.set_xlabel("s from R peak")
     axes[0].set_ylabel("amplitude / record R amplitude")
     return fig
+
+
+def per_record_figure(rows, title):
+    """Misclassified beats of each test record, stacked by reference class, worst on top, with
+    the record's accuracy and EC57 S / V sensitivity written beside its bar."""
+    rows = rows.sort_values("errors", kind="stable").reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(7.5, 0.28 * len(rows) + 1.4))
+    y = np.arange(len(rows))
+    left = np.zeros(len(rows))
+    for c in CLASSES:
+        wrong = rows[f"{c}_wrong"].to_numpy()
+        ax.barh(y, wrong, left=left, color=COLORS[c], label=f"{c} beats misclassified")
+        left += wrong
+    for i, r in rows.iterrows():
+        se = "  ".join(f"{c} Se {r[f'{c}_se']:.2f}" for c in ("S", "V") if pd.notna(r[f"{c}_se"]))
+        ax.text(r["errors"], i, f"  acc {r['accuracy']:.3f}  {se}", va="center", fontsize=7)
+    ax.set_yticks(y, rows["record"])
+    ax.set_xlabel("misclassified beats")
+    ax.set_xlim(0, rows["errors"].max() * 1.7 + 1)
+    ax.legend(loc="lower right", fontsize=7)
+    ax.set_title(title)
+    return fig
+
+
+def cv_epochs_figure(curve, title):
+    """Held-out (cross-validated) scores against the epoch count, mean +- std over seeds."""
+    fig, ax = plt.subplots(figsize=(6, 3.8))
+    for key, color in (("accuracy", "black"), ("macro_f1", "tab:green"),
+                       ("S_f1", COLORS["S"]), ("V_f1", COLORS["V"])):
+        mean, std = curve[key], curve[f"{key}_std"]
+        ax.plot(curve["epoch"], mean, color=color, marker="o", ms=3, label=key)
+        ax.fill_between(curve["epoch"], mean - std, mean + std, color=color, alpha=0.15)
+    ax.set_xlabel("epochs trained")
+    ax.set_ylabel("score on held-out DS1 patients")
+    ax.set_ylim(0, 1)
+    ax.legend(loc="lower right", fontsize=8)
+    ax.grid(alpha=0.3)
+    ax.set_title(title, fontsize=10)
+    return fig

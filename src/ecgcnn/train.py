@@ -105,11 +105,15 @@ def predict_probs(model, x, rr, batch_size=4096, mesh=None):
     return np.asarray(jnp.concatenate(out))[:n]
 
 
-def fit(model, train, val, cfg, log=None, progress=True):
-    """Train `model` in place; early stopping keeps the epoch with the best validation macro-F1.
+def fit(model, train, val, cfg, log=None, on_epoch=None, progress=True):
+    """Train `model` in place for `cfg["epochs"]` epochs; returns a summary dict.
 
-    `train` and `val` are dicts of numpy arrays x, rr, y. `log(epoch, metrics)` is called once
-    per epoch. Returns a summary dict for metrics/<protocol>/train.json.
+    With a validation set `val`, early stopping keeps the epoch with the best validation
+    macro-F1 (`cfg["patience"]`). With `val=None` the last epoch is kept: the epoch count is
+    then a hyperparameter chosen by cross-validation, not a per-run decision on a few
+    validation patients (whose score is mostly noise, see docs/experiments.md).
+    `train` and `val` are dicts of numpy arrays x, rr, y. `log(epoch, metrics)` and
+    `on_epoch(epoch, model)` are called after every epoch.
     """
     from .metrics import macro_f1  # here: scikit-learn costs `ecgcnn predict` 0.4 s to import
 
@@ -130,7 +134,7 @@ def fit(model, train, val, cfg, log=None, progress=True):
     data = replicate(mesh, {"x": train["x"], "rr": train["rr"], "y": train["y"].astype(np.int32)})
     key = jax.random.key(cfg["seed"])
 
-    best = {"f1": -1.0, "epoch": 0, "params": None}
+    best = {"f1": None, "epoch": 0, "params": None}
     seconds = 0.0
     bar = tqdm(range(1, cfg["epochs"] + 1), desc="train", unit="epoch", disable=not progress)
     for epoch in bar:
@@ -142,18 +146,26 @@ def fit(model, train, val, cfg, log=None, progress=True):
         seconds += time.perf_counter() - start
         if not np.isfinite(loss):
             raise EcgError(f"training loss is {loss} at epoch {epoch}; lower params train.lr")
-        val_probs = predict_probs(nnx.merge(graphdef, params), val["x"], val["rr"], mesh=mesh)
-        val_loss = float(-np.log(val_probs[np.arange(len(val["y"])), val["y"]] + 1e-12).mean())
-        val_f1 = macro_f1(val["y"], val_probs.argmax(1))
-        bar.set_postfix(loss=f"{loss:.3f}", val_loss=f"{val_loss:.3f}", val_f1=f"{val_f1:.3f}")
+        values = {"train/loss": loss}
+        if on_epoch:
+            on_epoch(epoch, nnx.merge(graphdef, params))
+        if val is None:
+            best = {"f1": None, "epoch": epoch, "params": params}
+        else:
+            val_probs = predict_probs(nnx.merge(graphdef, params), val["x"], val["rr"], mesh=mesh)
+            val_loss = -np.log(val_probs[np.arange(len(val["y"])), val["y"]] + 1e-12).mean()
+            val_f1 = macro_f1(val["y"], val_probs.argmax(1))
+            values.update({"val/loss": float(val_loss), "val/macro_f1": val_f1})
+            if best["f1"] is None or val_f1 > best["f1"]:
+                best = {"f1": val_f1, "epoch": epoch, "params": jax.device_get(params)}
+        bar.set_postfix({k.replace("/", "_"): f"{v:.3f}" for k, v in values.items()})
         if log:
-            log(epoch, {"train/loss": loss, "val/loss": val_loss, "val/macro_f1": val_f1})
-        if val_f1 > best["f1"]:
-            best = {"f1": val_f1, "epoch": epoch, "params": jax.device_get(params)}
-        elif epoch - best["epoch"] >= cfg["patience"]:
+            log(epoch, values)
+        if val is not None and epoch - best["epoch"] >= cfg["patience"]:
             break
 
     nnx.update(model, best["params"])
-    return {"epochs_run": epoch, "best_epoch": best["epoch"],
-            "best_val_macro_f1": round(best["f1"], 6), "train_seconds": round(seconds, 2),
+    return {"epochs_run": epoch, "kept_epoch": best["epoch"],
+            "best_val_macro_f1": None if best["f1"] is None else round(best["f1"], 6),
+            "train_seconds": round(seconds, 2),
             "train_beats_per_second": round(epoch * steps * batch_size / seconds, 1)}

@@ -1,0 +1,56 @@
+"""DVC stage: one fold of the patient-grouped cross-validation on DS1, with one seed.
+
+Trains on DS1 minus the fold's records (resampled like the inter_patient training set) and
+scores the fold's patients after every epoch, then under the cross-condition check's
+recording conditions (robustness.py). DS2 is never loaded.
+"""
+
+import sys
+
+import numpy as np
+
+from ecgcnn.cv import check_folds, fold_sets
+from ecgcnn.dataset import BEATS_PATH, subset
+from ecgcnn.io import EcgError, load_arrays, load_params, write_json
+from ecgcnn.metrics import confusion
+from ecgcnn.model import build_model
+from ecgcnn.resample import resample_indices
+from ecgcnn.robustness import condition_name, records_under
+from ecgcnn.train import fit, predict_probs
+
+
+def main(fold, seed):
+    params = load_params(protocol="inter_patient")
+    beats = load_arrays(BEATS_PATH)
+    folds = check_folds(params["cv"]["folds"], beats["record"], beats["label"])
+    if not 0 <= fold < len(folds):
+        raise EcgError(f"fold {fold}: params cv.folds has {len(folds)} folds")
+    sets = fold_sets(beats["record"], folds, fold)
+    train = subset(beats, resample_indices(sets["train"], beats["label"], **params["resample"]))
+    held_out = subset(beats, sets["test"])
+    _, window, channels = train["x"].shape
+    model = build_model(params["model"], window, channels, train["rr"].shape[1], seed=seed)
+
+    by_epoch = []
+    def score(epoch, model):  # noqa: E306
+        pred = predict_probs(model, held_out["x"], held_out["rr"]).argmax(1)
+        by_epoch.append(confusion(held_out["y"], pred).tolist())
+
+    summary = fit(model, train, None, {**params["train"], "seed": seed}, on_epoch=score)
+    by_condition = {}
+    for condition in params["cv"]["conditions"]:
+        x, rr, y = records_under("data/raw/mitdb", folds[fold], params["extract"], condition)
+        pred = predict_probs(model, x, rr).argmax(1)
+        by_condition[condition_name(condition)] = confusion(y, pred).tolist()
+    write_json(f"data/cv/fold{fold}-seed{seed}.json", {
+        "fold": fold, "seed": seed, "records": folds[fold], "confusion_by_epoch": by_epoch,
+        "confusion_by_condition": by_condition, "train_seconds": summary["train_seconds"]})
+    print(f"fold {fold} seed {seed}: held-out accuracy by epoch",
+          [round(float(np.trace(cm) / np.sum(cm)), 4) for cm in by_epoch])
+
+
+if __name__ == "__main__":
+    try:
+        main(int(sys.argv[1]), int(sys.argv[2]))
+    except EcgError as e:
+        sys.exit(f"error: {e}")
