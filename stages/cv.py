@@ -31,10 +31,13 @@ def main(fold, seed):
     _, window, channels = train["x"].shape
     model = build_model(params["model"], window, channels, train["rr"].shape[1], seed=seed)
 
-    by_epoch = []
+    by_epoch, by_record = [], {}
     def score(epoch, model):  # noqa: E306
         pred = predict_probs(model, held_out["x"], held_out["rr"]).argmax(1)
         by_epoch.append(confusion(held_out["y"], pred).tolist())
+        for record in folds[fold]:  # the last epoch's stays: which patients carry the errors
+            mine = held_out["record"] == record
+            by_record[record] = confusion(held_out["y"][mine], pred[mine]).tolist()
 
     summary = fit(model, train, None, {**params["train"], "seed": seed}, on_epoch=score)
     by_condition = {}
@@ -44,7 +47,7 @@ def main(fold, seed):
         by_condition[condition_name(condition)] = confusion(y, pred).tolist()
     write_json(f"data/cv/fold{fold}-seed{seed}.json", {
         "fold": fold, "seed": seed, "records": folds[fold], "confusion_by_epoch": by_epoch,
-        "confusion_by_condition": by_condition, "train_seconds": summary["train_seconds"]})
+        "confusion_by_record": by_record, "confusion_by_condition": by_condition, "train_seconds": summary["train_seconds"]})
     print(f"fold {fold} seed {seed}: held-out accuracy by epoch",
           [round(float(np.trace(cm) / np.sum(cm)), 4) for cm in by_epoch])
 

@@ -14,7 +14,7 @@ SHARED_MITDB = Path(os.environ.get("MITDB_MIRROR")
 EXTRACT_CFG = {
     "lead": None, "annotations": "atr", "target_fs": 180, "baseline_windows_s": [0.2, 0.6],
     "lowpass_hz": 35.0, "lowpass_order": 4, "window_before_s": 0.25, "window_after_s": 0.45,
-    "rr_local_beats": 10,
+    "rr_local_beats": 10, "rr_context_beats": 301, "rr_irregularity_beats": 15,
 }
 
 

@@ -5,7 +5,7 @@ import pytest
 import wfdb
 from conftest import EXTRACT_CFG, write_record
 
-from ecgcnn.beats import cut_windows, normalise_record, rr_features
+from ecgcnn.beats import RR_FEATURES, cut_windows, normalise_record, rr_features
 from ecgcnn.extract import extract_database, extract_record
 from ecgcnn.io import EcgError
 from ecgcnn.records import read_beats, read_signal
@@ -33,15 +33,43 @@ def test_extract_record_drops_edge_beats_and_non_beats(regular_record):
     assert np.abs(normal[:, :, 1]).mean() < 0.1 * np.abs(normal[:, :, 0]).mean()
 
 
+RR = {"local_beats": 10, "context_beats": 301, "irregularity_beats": 15}
+IRREGULARITY = RR_FEATURES.index("irregularity")
+
+
 def test_rr_features_are_zero_for_a_regular_rhythm_and_flag_a_premature_beat():
     t = np.arange(30) * 0.8
-    assert np.allclose(rr_features(t, 10), 0, atol=1e-6)
+    assert np.allclose(rr_features(t, **RR), 0, atol=1e-6)
     t[15] -= 0.3  # premature beat: short before, long after
-    f = rr_features(t, 10)
+    f = rr_features(t, **RR)
     prev_local, next_local, next_prev = f[15, 0], f[15, 1], f[15, 5]
     assert prev_local < -0.3 and next_local > 0.2 and next_prev > 0.5
+    # one premature beat in a regular rhythm is not an irregular rhythm
+    assert np.abs(f[:, IRREGULARITY]).max() < 1e-6
     # the same rhythm at another heart rate gives the same features (ratios)
-    assert np.allclose(rr_features(t * 1.5, 10), f, atol=1e-6)
+    assert np.allclose(rr_features(t * 1.5, **RR), f, atol=1e-6)
+
+
+def test_irregularity_is_high_in_atrial_fibrillation_like_rhythm_only():
+    rng = np.random.default_rng(0)
+    sinus = np.cumsum(np.full(200, 0.8))
+    fibrillation = sinus[-1] + np.cumsum(rng.uniform(0.4, 1.2, 200))
+    f = rr_features(np.concatenate([sinus, fibrillation]), **RR)
+    assert np.abs(f[20:180, IRREGULARITY]).max() < 1e-6
+    assert f[220:380, IRREGULARITY].min() > 1.5
+
+
+def test_context_ignores_a_long_pause_and_the_length_of_the_record():
+    rng = np.random.default_rng(1)
+    rr = np.linspace(0.7, 0.9, 1200) + 0.02 * rng.standard_normal(1200)  # a drifting rate
+    t = np.cumsum(rr)
+    with_gap = np.concatenate([t, t[-1] + 100 + t])  # a 100-s gap, as in record 207
+    f, g = rr_features(t, **RR), rr_features(with_gap, **RR)
+    assert np.allclose(f[:600], g[:600], atol=1e-6)  # a record mean RR would move by 5 %
+    # a 10-minute excerpt describes its beats as the whole record does (record-wide
+    # statistics would differ: the excerpt's mean rate is not the record's)
+    excerpt = rr_features(t[200:900], **RR)
+    assert np.allclose(excerpt[150:550], f[350:750], atol=1e-5)
 
 
 def test_normalisation_removes_record_gain():

@@ -1,9 +1,11 @@
 """From a conditioned signal and R-peak positions to model inputs: windows and RR features."""
 
 import numpy as np
+from scipy import ndimage
 
-RR_FEATURES = ("prev/local", "next/local", "prev/record", "next/record", "local/record",
-               "next/prev")
+RR_FEATURES = ("prev/local", "next/local", "prev/context", "next/context", "local/context",
+               "next/prev", "irregularity")
+IRREGULARITY_FLOOR = 0.01  # |change of log RR| well below this counts as perfectly regular
 
 
 def cut_windows(x, peaks, before, after):
@@ -19,12 +21,18 @@ def cut_windows(x, peaks, before, after):
     return windows.astype(np.float32), kept
 
 
-def rr_features(peak_times_s, local_beats):
-    """Per-beat RR features as log-ratios, so they mean the same at any heart rate.
+def rr_features(peak_times_s, local_beats, context_beats, irregularity_beats):
+    """Per-beat RR features, so they mean the same at any heart rate and any record length.
 
     prev/next RR are the intervals to the neighbouring beats; `local` is the mean RR of the
-    `local_beats` beats around each beat (a rolling rhythm estimate), `record` the record's
-    mean RR. Log-ratios are 0 for a regular rhythm and negative for a premature beat.
+    `local_beats` beats around each beat (the rhythm a premature beat is early against),
+    `context` the median RR of the `context_beats` around it (a few minutes: the patient's
+    usual rate, robust to pauses and gaps, and the same for a 10-second strip, a 30-minute
+    record or a 24-hour Holter). Ratios are log-ratios: 0 for a regular rhythm, negative for
+    a premature beat. `irregularity` is the median absolute change of log RR from beat to beat
+    over `irregularity_beats` beats (as log(1 + change / IRREGULARITY_FLOOR)): 0 in a regular
+    rhythm even around a single ectopic beat, high in atrial fibrillation, where "early" means
+    nothing.
     """
     t = np.asarray(peak_times_s, dtype=np.float64)
     if len(t) < 2:
@@ -32,13 +40,23 @@ def rr_features(peak_times_s, local_beats):
     rr = np.diff(t)
     prev_rr = np.concatenate([rr[:1], rr])  # the first beat borrows its next interval
     next_rr = np.concatenate([rr, rr[-1:]])
-    k = min(local_beats, len(prev_rr))
-    kernel = np.ones(k) / k
-    local = np.convolve(np.pad(prev_rr, (k // 2, k - 1 - k // 2), mode="edge"), kernel, "valid")
-    record = prev_rr.mean()
-    ratios = [prev_rr / local, next_rr / local, prev_rr / record, next_rr / record,
-              local / record, next_rr / prev_rr]
-    return np.log(np.stack(ratios, axis=1)).astype(np.float32)
+    local = rolling_mean(prev_rr, local_beats)
+    context = ndimage.median_filter(prev_rr, size=min(context_beats, len(prev_rr)),
+                                    mode="nearest")
+    change = np.abs(np.diff(np.log(prev_rr), prepend=np.log(prev_rr[0])))
+    irregular = ndimage.median_filter(change, size=min(irregularity_beats, len(change)),
+                                      mode="nearest")
+    ratios = [prev_rr / local, next_rr / local, prev_rr / context, next_rr / context,
+              local / context, next_rr / prev_rr]
+    features = [*np.log(ratios), np.log1p(irregular / IRREGULARITY_FLOOR)]
+    return np.stack(features, axis=1).astype(np.float32)
+
+
+def rolling_mean(values, beats):
+    """Mean over a centred window of `beats` values, the edges padded with the edge value."""
+    k = min(beats, len(values))
+    padded = np.pad(values, (k // 2, k - 1 - k // 2), mode="edge")
+    return np.convolve(padded, np.ones(k) / k, "valid")
 
 
 def normalise_record(windows, peak_index):

@@ -19,7 +19,8 @@ def window_samples(cfg):
             f"params extract.window_before_s={before}, extract.window_after_s={after}: "
             "the window must start at or before the R peak and end after it"
         )
-    for key in ("target_fs", "lowpass_hz", "rr_local_beats"):
+    for key in ("target_fs", "lowpass_hz", "rr_local_beats", "rr_context_beats",
+                "rr_irregularity_beats"):
         if cfg[key] <= 0:
             raise EcgError(f"params extract.{key}={cfg[key]} must be positive")
     if cfg["lowpass_hz"] >= cfg["target_fs"] / 2:
@@ -45,7 +46,8 @@ def beats_from_signal(signal, fs, peaks, cfg):
     if not kept.any():
         raise EcgError("no beat has a full window inside the record")
     x = normalise_record(windows, before)
-    rr = rr_features(np.asarray(peaks) / fs, cfg["rr_local_beats"])[kept]
+    rr = rr_features(np.asarray(peaks) / fs, cfg["rr_local_beats"], cfg["rr_context_beats"],
+                     cfg["rr_irregularity_beats"])[kept]
     return x, rr, kept
 
 
