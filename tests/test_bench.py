@@ -77,7 +77,8 @@ def test_stage_numbers_or_a_reason(tiny):
 
 def test_forward_flops_of_the_committed_model():
     cfg = {"filters": 32, "kernel_size": 5, "blocks": 4, "dense": 64, "rr_hidden": 32,
-           "dropout": 0.2, "rhythm_decides_s": True}
+           "dropout": 0.2, "rhythm_decides_s": True,
+           "shape_channels": [0, 1]}
     convs = 2 * 5 * (126 * 2 * 32 + 2 * 32 * 32 * (126 + 63 + 32 + 16))
     dense = 2 * (32 * 8 * 64 + 64 * 4 + 6 * 32 + 32 * 5)
     assert forward_flops(cfg, 126) == convs + dense
@@ -102,7 +103,8 @@ def test_torch_model_is_the_same_architecture():
     from ecgcnn.model import build_model, count_params
 
     cfg = {"filters": 32, "kernel_size": 5, "blocks": 4, "dense": 64, "rr_hidden": 32,
-           "dropout": 0.2, "rhythm_decides_s": True}
+           "dropout": 0.2, "rhythm_decides_s": True,
+           "shape_channels": [0, 1]}
     flax_model = nnx.eval_shape(lambda: build_model(cfg, 126, 2, 6, seed=0))  # shapes only
     torch_model = BeatClassifier(window=126, channels=2, rr_features=6, **cfg)
     assert sum(p.numel() for p in torch_model.parameters()) == count_params(flax_model)

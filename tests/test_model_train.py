@@ -9,7 +9,8 @@ from ecgcnn.model import build_model
 from ecgcnn.train import fit, predict_probs
 
 MODEL = {"filters": 8, "kernel_size": 5, "blocks": 2, "dense": 16, "rr_hidden": 8,
-         "dropout": 0.1, "rhythm_decides_s": True}
+         "dropout": 0.1, "rhythm_decides_s": True,
+           "shape_channels": [0, 1]}
 TRAIN = {"lr": 3e-3, "weight_decay": 1e-4, "batch_size": 32, "epochs": 3, "patience": 5,
          "shape_dropout": 0.3, "seed": 0}
 
@@ -122,3 +123,31 @@ def test_checkpoint_of_another_shape_or_missing_is_a_clear_error(tmp_path):
 def test_params_are_float32_everywhere():
     leaves = jax.tree.leaves(nnx.state(new_model(), nnx.Param))
     assert leaves and all(leaf.dtype == np.float32 for leaf in leaves)
+
+
+def test_shape_path_reads_only_its_channels():
+    data = toy_data(8)
+    relative_only = new_model({**MODEL, "shape_channels": [1]})
+    changed = data["x"].copy()
+    changed[:, :, 0] += 5.0  # channel 0 is not read
+    assert np.allclose(relative_only(data["x"], data["rr"]), relative_only(changed, data["rr"]))
+    assert not np.allclose(new_model()(data["x"], data["rr"]), new_model()(changed, data["rr"]))
+    with pytest.raises(ValueError, match="model.shape_channels"):
+        new_model({**MODEL, "shape_channels": [2]})
+
+
+def test_augmentation_changes_beats_within_its_bounds_and_is_off_at_zero():
+    from ecgcnn.train import augment
+
+    x = np.ones((64, 40, 2), np.float32)
+    key = jax.random.key(0)
+    assert np.array_equal(augment(key, x, {"gain": 0, "noise": 0, "drift": 0}), x)
+    gained = np.asarray(augment(key, x, {"gain": 0.2, "noise": 0, "drift": 0}))
+    per_beat = gained[:, 0, 0]
+    assert np.allclose(gained, per_beat[:, None, None])  # one gain per beat, both channels
+    assert 0.8 <= per_beat.min() and per_beat.max() <= 1.2 and per_beat.std() > 0.05
+    drifted = np.asarray(augment(key, x, {"gain": 0, "noise": 0, "drift": 0.3})) - 1
+    assert np.allclose(drifted[:, 20, 0], -drifted[:, 19, 0], atol=0.02)  # a ramp through 0
+    assert np.abs(drifted).max() <= 0.3 + 1e-6
+    noisy = np.asarray(augment(key, x, {"gain": 0, "noise": 0.05, "drift": 0})) - 1
+    assert 0.04 < noisy.std() < 0.06 and np.allclose(noisy[..., 0], noisy[..., 1])

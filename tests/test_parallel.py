@@ -21,7 +21,8 @@ from ecgcnn import train
 from ecgcnn.model import build_model
 
 MODEL = {"filters": 8, "kernel_size": 5, "blocks": 2, "dense": 16, "rr_hidden": 8,
-         "dropout": 0.1, "rhythm_decides_s": True}
+         "dropout": 0.1, "rhythm_decides_s": True,
+           "shape_channels": [0, 1]}
 TRAIN = {"lr": 3e-3, "weight_decay": 1e-4, "batch_size": 32, "epochs": 2, "patience": 5,
          "shape_dropout": 0.3, "seed": 0}
 

@@ -33,7 +33,8 @@ REAL = SHARED_MITDB / "100"
 needs_mitdb = pytest.mark.skipif(not REAL.with_suffix(".hea").exists(),
                                  reason="../shared/mitdb/100 not available")
 TINY = {"filters": 4, "kernel_size": 5, "blocks": 1, "dense": 8, "rr_hidden": 4,
-        "dropout": 0.0, "rhythm_decides_s": True}
+        "dropout": 0.0, "rhythm_decides_s": True,
+           "shape_channels": [0, 1]}
 FS = 250  # the synthetic records are not at MIT-BIH's 360 Hz: predict has to resample
 
 

@@ -49,7 +49,7 @@ FULL = {"batches": (64, 256, 1024), "beats_per_rep": 16384, "reps": 3, "matmul_n
 TINY = {"batches": (32,), "beats_per_rep": 256, "reps": 2, "matmul_n": 256,
         "records": ("100", "101"), "growth_beats": 512, "torch_compile": False,
         "model": {"filters": 8, "kernel_size": 3, "blocks": 2, "dense": 16, "rr_hidden": 8,
-                  "dropout": 0.2, "rhythm_decides_s": True}}
+                  "dropout": 0.2, "rhythm_decides_s": True, "shape_channels": [0, 1]}}
 PREDICT_RECORD = "100"  # 30 minutes, like every MIT-BIH record
 VENV_BIN = Path(sys.executable).parent
 START = time.perf_counter()
@@ -99,7 +99,7 @@ def forward_flops(model_cfg, window):
     Biases, ReLUs, pooling and the optimizer are left out: they are a few percent at most.
     """
     f, k = model_cfg["filters"], model_cfg["kernel_size"]
-    flops, length = 2 * window * k * CHANNELS * f, window  # stem
+    flops, length = 2 * window * k * len(model_cfg["shape_channels"]) * f, window  # stem
     for _ in range(model_cfg["blocks"]):
         flops += 2 * 2 * length * k * f * f  # two convs per block
         length = -(-length // 2)  # SAME pooling, stride 2

@@ -26,9 +26,10 @@ class ResidualBlock(nn.Module):
 
 class BeatClassifier(nn.Module):
     def __init__(self, *, window, channels, rr_features, filters, kernel_size, blocks, dense,
-                 rr_hidden, dropout, rhythm_decides_s):
+                 rr_hidden, dropout, rhythm_decides_s, shape_channels):
         super().__init__()
-        self.stem = nn.Conv1d(channels, filters, kernel_size, padding="same")
+        self.shape_channels = list(shape_channels)
+        self.stem = nn.Conv1d(len(self.shape_channels), filters, kernel_size, padding="same")
         self.blocks = nn.ModuleList(ResidualBlock(filters, kernel_size) for _ in range(blocks))
         length = window
         for _ in range(blocks):
@@ -43,7 +44,7 @@ class BeatClassifier(nn.Module):
 
     def forward(self, x, rr, shape_keep):
         """x [batch, channels, window] (PyTorch's layout), rr [batch, k], shape_keep [batch]."""
-        h = F.relu(self.stem(x))
+        h = F.relu(self.stem(x[:, self.shape_channels]))
         for block in self.blocks:
             h = block(h)
         h = self.dropout(F.relu(self.shape_dense(h.flatten(1))))

@@ -29,8 +29,15 @@ class ResidualBlock(nnx.Module):
 
 class BeatClassifier(nnx.Module):
     def __init__(self, *, window, channels, rr_features, filters, kernel_size, blocks, dense,
-                 rr_hidden, dropout, rhythm_decides_s, rngs):
-        self.stem = nnx.Conv(channels, filters, kernel_size, padding="SAME", rngs=rngs)
+                 rr_hidden, dropout, rhythm_decides_s, shape_channels, rngs):
+        # Which input channels the shape path reads (0: the beat, 1: beat minus the record's
+        # median beat); a list in params.yaml.
+        self.shape_channels = tuple(int(c) for c in shape_channels)
+        if not self.shape_channels or not all(0 <= c < channels for c in self.shape_channels):
+            raise ValueError(f"model.shape_channels={list(shape_channels)}: each must be one of "
+                             f"the {channels} input channels (0..{channels - 1})")
+        self.stem = nnx.Conv(len(self.shape_channels), filters, kernel_size, padding="SAME",
+                             rngs=rngs)
         self.blocks = nnx.List([ResidualBlock(filters, kernel_size, rngs=rngs)
                                 for _ in range(blocks)])
         length = window
@@ -50,7 +57,7 @@ class BeatClassifier(nnx.Module):
         `shape_keep` (0/1 per beat) zeroes the shape logits of some beats; `dropout_key`
         switches dropout on (training). Both are None at inference.
         """
-        h = nnx.relu(self.stem(x))
+        h = nnx.relu(self.stem(x[..., self.shape_channels]))
         for block in self.blocks:
             h = block(h)
         h = nnx.relu(self.shape_dense(h.reshape(h.shape[0], -1)))

@@ -46,7 +46,21 @@ def cross_entropy(graphdef, params, x, rr, y, shape_keep, dropout_key):
     return optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
 
 
-def make_train_step(graphdef, tx, mesh, shape_dropout):
+def augment(key, x, cfg):
+    """Beats as another recording might show them: a per-beat gain, white noise and a linear
+    baseline drift, the same on both channels (channel 1 is the beat minus its record's
+    template: what changes the beat changes it too). Sizes are relative to the record's
+    median R amplitude (1 after normalisation); 0 switches each off."""
+    gain_key, noise_key, drift_key = jax.random.split(key, 3)
+    n, length = x.shape[0], x.shape[1]
+    gain = 1.0 + cfg["gain"] * jax.random.uniform(gain_key, (n, 1, 1), minval=-1, maxval=1)
+    noise = cfg["noise"] * jax.random.normal(noise_key, (n, length, 1))
+    ramp = jnp.linspace(-1.0, 1.0, length)[None, :, None]
+    drift = cfg["drift"] * jax.random.uniform(drift_key, (n, 1, 1), minval=-1, maxval=1) * ramp
+    return (x * gain + noise + drift).astype(x.dtype)
+
+
+def make_train_step(graphdef, tx, mesh, shape_dropout, augmentation=None):
     """A jitted step on the batch `data[batch_idx]`, gathered on the device.
 
     The Python loop over steps stays: XLA:CPU runs convolutions inside a rolled `lax.scan`
@@ -57,6 +71,8 @@ def make_train_step(graphdef, tx, mesh, shape_dropout):
     def train_step(params, opt_state, data, batch_idx, key):
         drop_key, keep_key = jax.random.split(key)
         x, rr, y = (shard_batch(mesh, data[k][batch_idx]) for k in ("x", "rr", "y"))
+        if augmentation and any(augmentation.values()):
+            x = augment(jax.random.fold_in(key, 1), x, augmentation)
         shape_keep = jax.random.bernoulli(keep_key, 1.0 - shape_dropout, y.shape)
         loss, grads = jax.value_and_grad(cross_entropy, argnums=1)(
             graphdef, params, x, rr, y, shape_keep.astype(x.dtype), drop_key)
@@ -128,7 +144,7 @@ def fit(model, train, val, cfg, log=None, on_epoch=None, progress=True):
                        "training beats")
     graphdef, params = nnx.split(model, nnx.Param)
     tx = make_optimizer(cfg, steps)
-    train_step = make_train_step(graphdef, tx, mesh, cfg["shape_dropout"])
+    train_step = make_train_step(graphdef, tx, mesh, cfg["shape_dropout"], cfg.get("augment"))
     params = replicate(mesh, params)
     opt_state = replicate(mesh, tx.init(params))  # its step counts too, else step 2 recompiles
     data = replicate(mesh, {"x": train["x"], "rr": train["rr"], "y": train["y"].astype(np.int32)})
