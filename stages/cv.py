@@ -47,7 +47,8 @@ def main(fold, seed):
         by_condition[condition_name(condition)] = confusion(y, pred).tolist()
     write_json(f"data/cv/fold{fold}-seed{seed}.json", {
         "fold": fold, "seed": seed, "records": folds[fold], "confusion_by_epoch": by_epoch,
-        "confusion_by_record": by_record, "confusion_by_condition": by_condition, "train_seconds": summary["train_seconds"]})
+        "confusion_by_record": by_record, "confusion_by_condition": by_condition,
+        "train_seconds": summary["train_seconds"]})
     print(f"fold {fold} seed {seed}: held-out accuracy by epoch",
           [round(float(np.trace(cm) / np.sum(cm)), 4) for cm in by_epoch])
 

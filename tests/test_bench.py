@@ -80,7 +80,7 @@ def test_forward_flops_of_the_committed_model():
            "dropout": 0.2, "rhythm_decides_s": True,
            "shape_channels": [0, 1]}
     convs = 2 * 5 * (126 * 2 * 32 + 2 * 32 * 32 * (126 + 63 + 32 + 16))
-    dense = 2 * (32 * 8 * 64 + 64 * 4 + 6 * 32 + 32 * 5)
+    dense = 2 * (32 * 8 * 64 + 64 * 4 + 7 * 32 + 32 * 5)  # 7 RR features
     assert forward_flops(cfg, 126) == convs + dense
 
 

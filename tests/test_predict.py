@@ -18,6 +18,7 @@ import wfdb
 from conftest import SHARED_MITDB
 
 from ecgcnn.aami import CLASSES
+from ecgcnn.beats import RR_FEATURES
 from ecgcnn.checkpoint import save_model
 from ecgcnn.cli import main
 from ecgcnn.extract import window_samples
@@ -56,16 +57,16 @@ def model_dir(tmp_path_factory):
 
     def beats(n):
         return {"x": rng.normal(size=(n, before + after, 2)).astype(np.float32),
-                "rr": rng.normal(size=(n, 6)).astype(np.float32),
+                "rr": rng.normal(size=(n, len(RR_FEATURES))).astype(np.float32),
                 "y": rng.integers(0, len(CLASSES), n).astype(np.int32)}
 
-    model = build_model(TINY, before + after, 2, 6, seed=0)
+    model = build_model(TINY, before + after, 2, len(RR_FEATURES), seed=0)
     cfg = {"lr": 1e-3, "weight_decay": 1e-4, "batch_size": 64, "epochs": 1, "patience": 1,
            "shape_dropout": 0.3, "seed": 0}
     fit(model, beats(320), beats(64), cfg, progress=False)
     path = tmp_path_factory.mktemp("models") / "tiny"
     save_model(path, model, {"model": TINY, "extract": extract, "window": before + after,
-                             "channels": 2, "rr_features": 6, "protocol": "test"})
+                             "channels": 2, "rr_features": len(RR_FEATURES), "protocol": "test"})
     return path
 
 

@@ -58,7 +58,8 @@ def gross(cm):
 
 def per_record(records, y_true, y_pred):
     """EC57's record-by-record table: one row per record with its beats per class, its errors
-    (in all and per reference class: `N_wrong` = N beats given another label), accuracy and the EC57 S and V Se / +P (empty where undefined: no S beat, no s label...)."""
+    (in all and per reference class: `N_wrong` = N beats given another label), accuracy and
+    the EC57 S and V Se / +P (empty where undefined: no S beat, no s label...)."""
     rows = []
     for record in sorted(np.unique(records)):
         mine = records == record
