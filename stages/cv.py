@@ -10,12 +10,12 @@ import sys
 import numpy as np
 
 from ecgcnn.cv import check_folds, fold_sets
-from ecgcnn.dataset import BEATS_PATH, subset
+from ecgcnn.dataset import BEATS_PATH, CONDITIONS_PATH, subset
 from ecgcnn.io import EcgError, load_arrays, load_params, write_json
 from ecgcnn.metrics import confusion
 from ecgcnn.model import build_model
 from ecgcnn.resample import resample_indices
-from ecgcnn.robustness import condition_name, records_under
+from ecgcnn.robustness import condition_name
 from ecgcnn.train import fit, predict_probs
 
 
@@ -41,10 +41,11 @@ def main(fold, seed):
 
     summary = fit(model, train, None, {**params["train"], "seed": seed}, on_epoch=score)
     by_condition = {}
-    for condition in params["cv"]["conditions"]:
-        x, rr, y = records_under("data/raw/mitdb", folds[fold], params["extract"], condition)
-        pred = predict_probs(model, x, rr).argmax(1)
-        by_condition[condition_name(condition)] = confusion(y, pred).tolist()
+    recorded = load_arrays(CONDITIONS_PATH)
+    for i, condition in enumerate(params["cv"]["conditions"]):
+        mine = (recorded["condition"] == i) & np.isin(recorded["record"], folds[fold])
+        pred = predict_probs(model, recorded["x"][mine], recorded["rr"][mine]).argmax(1)
+        by_condition[condition_name(condition)] = confusion(recorded["label"][mine], pred).tolist()
     write_json(f"data/cv/fold{fold}-seed{seed}.json", {
         "fold": fold, "seed": seed, "records": folds[fold], "confusion_by_epoch": by_epoch,
         "confusion_by_record": by_record, "confusion_by_condition": by_condition,

@@ -5,6 +5,7 @@ import numpy as np
 from .io import EcgError, load_arrays
 
 BEATS_PATH = "data/beats/beats.npz"
+CONDITIONS_PATH = "data/conditions/beats.npz"  # DS1 re-recorded (robustness.py)
 
 
 def split_path(protocol):

@@ -3,7 +3,9 @@
 A model that wins on cross-validation by leaning on MIT-BIH's 360 Hz or its amplitude has not
 won. So each CV fold's model also scores its held-out records re-sampled to other rates and
 scaled in amplitude (`cv.conditions` in params.yaml): the raw signal is changed first, then
-goes through the same extraction as any new recording (`extract.beats_from_signal`).
+goes through the same extraction as any new recording (`extract.beats_from_signal`). The
+`conditions` stage extracts the DS1 records under every condition once; each CV run picks
+its fold's records from there.
 """
 
 from pathlib import Path
@@ -30,7 +32,14 @@ def record_under(path, cfg, fs, gain):
     return x, rr, labels[kept]
 
 
-def records_under(raw_dir, records, cfg, condition):
-    parts = [record_under(Path(raw_dir) / r, cfg, condition["fs"], condition["gain"])
-             for r in records]
-    return tuple(np.concatenate(p) for p in zip(*parts, strict=True))
+def conditions_dataset(raw_dir, records, cfg, conditions):
+    """Every record's beats under every condition: dict x, rr, label, record, condition (the
+    condition's index in `conditions`)."""
+    parts = []
+    for i, condition in enumerate(conditions):
+        for name in records:
+            x, rr, label = record_under(Path(raw_dir) / name, cfg, condition["fs"],
+                                        condition["gain"])
+            parts.append({"x": x, "rr": rr, "label": label, "record": np.full(len(label), name),
+                          "condition": np.full(len(label), i, dtype=np.int16)})
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
