@@ -31,15 +31,16 @@ def main(fold, seed):
     _, window, channels = train["x"].shape
     model = build_model(params["model"], window, channels, train["rr"].shape[1], seed=seed)
 
-    by_epoch, by_record = [], {}
+    by_epoch, predicted = [], {}
     def score(epoch, model):  # noqa: E306
-        pred = predict_probs(model, held_out["x"], held_out["rr"]).argmax(1)
-        by_epoch.append(confusion(held_out["y"], pred).tolist())
-        for record in folds[fold]:  # the last epoch's stays: which patients carry the errors
-            mine = held_out["record"] == record
-            by_record[record] = confusion(held_out["y"][mine], pred[mine]).tolist()
+        predicted["last"] = predict_probs(model, held_out["x"], held_out["rr"]).argmax(1)
+        by_epoch.append(confusion(held_out["y"], predicted["last"]).tolist())
 
     summary = fit(model, train, None, {**params["train"], "seed": seed}, on_epoch=score)
+    by_record = {}  # the last epoch's, per patient: which patients carry the errors
+    for record in folds[fold]:
+        mine = held_out["record"] == record
+        by_record[record] = confusion(held_out["y"][mine], predicted["last"][mine]).tolist()
     by_condition = {}
     recorded = load_arrays(CONDITIONS_PATH)
     for i, condition in enumerate(params["cv"]["conditions"]):

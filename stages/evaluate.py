@@ -15,19 +15,8 @@ from ecgcnn.aami import CLASSES
 from ecgcnn.checkpoint import load_model
 from ecgcnn.dataset import load_sets, model_dir, seeds_of
 from ecgcnn.io import EcgError, load_params, save_figure, write_csv, write_json, write_text
-from ecgcnn.metrics import confusion, evaluation, roc_curves, spread, summary_scores
+from ecgcnn.metrics import confusion, evaluation, roc_curves
 from ecgcnn.train import predict_probs
-
-
-def seeds_summary(y, preds):
-    """seeds.json: {seeds, metric: {mean, std, min, max}, ec57: ...} over the seeds' models."""
-    seeds = list(preds)
-    scores = {s: summary_scores(confusion(y, p)) for s, p in preds.items()}
-    gross = {s: ec57.gross(confusion(y, p)) for s, p in preds.items()}
-    return {"seeds": seeds,
-            **{k: spread([scores[s][k] for s in seeds]) for k in scores[seeds[0]]},
-            "ec57": {kind: {stat: spread([gross[s][kind][stat] for s in seeds])
-                            for stat in ("se", "ppv", "fpr")} for kind in ("veb", "sveb")}}
 
 
 def main(protocol):
@@ -43,7 +32,7 @@ def main(protocol):
     scores, cm = evaluation(y, p)
     write_json(f"metrics/{protocol}/eval.json", {**scores, "ec57": ec57.gross(cm)})
     write_json(f"metrics/{protocol}/seeds.json",
-               seeds_summary(y, {s: q.argmax(1) for s, q in probs.items()}))
+               ec57.over_seeds({s: confusion(y, q.argmax(1)) for s, q in probs.items()}))
     write_text(f"metrics/{protocol}/report.txt", classification_report(
         y, p.argmax(1), labels=range(len(CLASSES)), target_names=CLASSES, digits=4,
         zero_division=0))

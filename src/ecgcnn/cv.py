@@ -9,7 +9,7 @@ import numpy as np
 from sklearn.model_selection import StratifiedGroupKFold
 
 from .aami import CLASSES
-from .ec57 import gross
+from .ec57 import over_seeds
 from .io import EcgError
 from .metrics import spread, summary_scores
 from .splits import DS1
@@ -80,25 +80,17 @@ CONDITION_KEYS = ("accuracy", "S_f1", "V_f1")
 
 def report(runs, folds, epoch):
     """cv.json: pooled-over-folds scores, mean and std over seeds, plus each fold's scores."""
-    seeds = sorted({run["seed"] for run in runs})
-    per_seed = {s: summary_scores(cm) for s, cm in pooled(runs, epoch).items()}
-    ec57_per_seed = {s: gross(cm) for s, cm in pooled(runs, epoch).items()}
     per_fold = []
     for i, fold in enumerate(folds):
-        scores = [summary_scores(np.asarray(r["confusion_by_epoch"][epoch - 1]))
-                  for r in runs if r["fold"] == i]
-        per_fold.append({"fold": i, "records": fold, "beats": int(np.sum(
-            [r["confusion_by_epoch"][0] for r in runs if r["fold"] == i][0])),
-            **{k: float(np.mean([s[k] for s in scores])) for k in scores[0]}})
-    out = {"folds": len(folds), "records": folds, "seeds": seeds, "epoch": epoch,
+        mine = [np.asarray(r["confusion_by_epoch"][epoch - 1]) for r in runs if r["fold"] == i]
+        scores = [summary_scores(cm) for cm in mine]
+        per_fold.append({"fold": i, "records": fold, "beats": int(mine[0].sum()),
+                         **{k: float(np.mean([s[k] for s in scores])) for k in scores[0]}})
+    summary = over_seeds(dict(sorted(pooled(runs, epoch).items())))
+    out = {"folds": len(folds), "records": folds, "seeds": summary.pop("seeds"), "epoch": epoch,
            "aggregation": "each seed's 5 held-out folds pooled into one confusion matrix of "
                           "all DS1 beats; mean and std over seeds. per_fold: mean over seeds",
-           "per_fold": per_fold}
-    for key in per_seed[seeds[0]]:
-        out[key] = spread([per_seed[s][key] for s in seeds])
-    out["ec57"] = {kind: {stat: spread([ec57_per_seed[s][kind][stat] for s in seeds])
-                          for stat in ("se", "ppv", "fpr")} for kind in ("veb", "sveb")}
-    out["conditions"] = {}
+           "per_fold": per_fold, **summary, "conditions": {}}
     for name in runs[0].get("confusion_by_condition", {}):
         scores = [summary_scores(cm) for cm in pooled(runs, condition=name).values()]
         out["conditions"][name] = {k: spread([s[k] for s in scores]) for k in CONDITION_KEYS}

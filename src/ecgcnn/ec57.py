@@ -23,7 +23,7 @@ Differences from running bxb on a record, stated so nobody compares unlike thing
 import numpy as np
 
 from .aami import CLASSES
-from .metrics import accuracy_of, confusion
+from .metrics import accuracy_of, confusion, spread, summary_scores
 
 N, S, V, F, Q = range(len(CLASSES))
 
@@ -54,6 +54,17 @@ def gross(cm):
     all beats of all records pooled, as EC57 reports them)."""
     cm = np.asarray(cm)
     return {"veb": veb(cm), "sveb": sveb(cm)}
+
+
+def over_seeds(confusions):
+    """{seeds, each one-vs-rest summary score and `ec57` as {mean, std, min, max}} for one
+    confusion matrix per training seed ({seed: 5x5}): seeds.json and cv.json."""
+    seeds = list(confusions)
+    scores = {s: summary_scores(cm) for s, cm in confusions.items()}
+    stats = {s: gross(cm) for s, cm in confusions.items()}
+    return {"seeds": seeds, **{k: spread([scores[s][k] for s in seeds]) for k in scores[seeds[0]]},
+            "ec57": {kind: {stat: spread([stats[s][kind][stat] for s in seeds])
+                            for stat in ("se", "ppv", "fpr")} for kind in ("veb", "sveb")}}
 
 
 def per_record(records, y_true, y_pred):
