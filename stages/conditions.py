@@ -3,7 +3,8 @@
 import sys
 
 from ecgcnn.dataset import CONDITIONS_PATH
-from ecgcnn.io import EcgError, load_params, save_arrays
+from ecgcnn.io import EcgError, save_arrays
+from ecgcnn.params import load_params
 from ecgcnn.robustness import condition_name, conditions_dataset
 from ecgcnn.splits import DS1
 

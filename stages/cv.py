@@ -7,20 +7,22 @@ recording conditions (robustness.py). DS2 is never loaded.
 
 import sys
 
+import jax
 import numpy as np
 
 from ecgcnn.cv import check_folds, fold_sets
 from ecgcnn.dataset import BEATS_PATH, CONDITIONS_PATH, subset
-from ecgcnn.io import EcgError, load_arrays, load_params, write_json
+from ecgcnn.io import EcgError, load_arrays, write_json
 from ecgcnn.metrics import confusion
 from ecgcnn.model import build_model
+from ecgcnn.params import load_params
 from ecgcnn.resample import resample_indices
 from ecgcnn.robustness import condition_name
 from ecgcnn.train import fit, predict_probs
 
 
 def main(fold, seed):
-    params = load_params(protocol="inter_patient")
+    params = load_params(protocol="inter_patient", devices=jax.device_count())
     beats = load_arrays(BEATS_PATH)
     folds = check_folds(params["cv"]["folds"], beats["record"], beats["label"])
     if not 0 <= fold < len(folds):

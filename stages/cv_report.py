@@ -8,7 +8,8 @@ import pandas as pd
 
 from ecgcnn import plots
 from ecgcnn.cv import epoch_curve, report
-from ecgcnn.io import EcgError, load_params, save_figure, write_csv, write_json
+from ecgcnn.io import EcgError, save_figure, write_csv, write_json
+from ecgcnn.params import load_params
 
 
 def load_runs(folds, seeds):

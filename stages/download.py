@@ -3,16 +3,15 @@
 import sys
 
 from ecgcnn.download import fetch_mitdb, mirror_from_env
-from ecgcnn.io import EcgError, load_params
+from ecgcnn.io import EcgError
+from ecgcnn.params import load_params
 
 OUT_DIR = "data/raw/mitdb"
 
 
 def main():
-    params = load_params().get("download") or {}
-    if "base_url" not in params:
-        raise EcgError("params.yaml: missing download.base_url")
-    fetched = fetch_mitdb(OUT_DIR, base_url=params["base_url"], mirror=mirror_from_env())
+    base_url = load_params()["download"]["base_url"]
+    fetched = fetch_mitdb(OUT_DIR, base_url=base_url, mirror=mirror_from_env())
     print(f"{OUT_DIR}: {'fetched and verified' if fetched else 'already complete, verified'}")
 
 

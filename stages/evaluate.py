@@ -14,8 +14,9 @@ from ecgcnn import ec57, plots
 from ecgcnn.aami import CLASSES
 from ecgcnn.checkpoint import load_model
 from ecgcnn.dataset import load_sets, model_dir, seeds_of
-from ecgcnn.io import EcgError, load_params, save_figure, write_csv, write_json, write_text
+from ecgcnn.io import EcgError, save_figure, write_csv, write_json, write_text
 from ecgcnn.metrics import confusion, evaluation, roc_curves
+from ecgcnn.params import load_params
 from ecgcnn.train import predict_probs
 
 

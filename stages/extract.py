@@ -6,7 +6,8 @@ from ecgcnn import plots
 from ecgcnn.aami import class_counts
 from ecgcnn.download import RECORDS
 from ecgcnn.extract import extract_database
-from ecgcnn.io import EcgError, load_params, save_arrays, save_figure, write_csv, write_json
+from ecgcnn.io import EcgError, save_arrays, save_figure, write_csv, write_json
+from ecgcnn.params import load_params
 
 
 def main():

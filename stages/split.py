@@ -7,7 +7,8 @@ import numpy as np
 from ecgcnn import plots
 from ecgcnn.aami import class_counts
 from ecgcnn.dataset import BEATS_PATH, split_path
-from ecgcnn.io import EcgError, load_arrays, load_params, save_arrays, save_figure, write_csv
+from ecgcnn.io import EcgError, load_arrays, save_arrays, save_figure, write_csv
+from ecgcnn.params import load_params
 from ecgcnn.resample import resample_indices
 from ecgcnn.splits import split
 

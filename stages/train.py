@@ -2,12 +2,14 @@
 
 import sys
 
+import jax
 from dvclive import Live
 
 from ecgcnn.checkpoint import save_model
 from ecgcnn.dataset import load_sets, model_dir
-from ecgcnn.io import EcgError, atomic_path, load_params, write_json
+from ecgcnn.io import EcgError, atomic_path, write_json
 from ecgcnn.model import build_model
+from ecgcnn.params import load_params
 from ecgcnn.train import fit
 
 # What depends on the machine, not on the science: kept out of the DVC metrics so that
@@ -16,7 +18,7 @@ TIMING_KEYS = ("train_seconds", "train_beats_per_second")
 
 
 def main(protocol, seed):
-    params = load_params(protocol=protocol)
+    params = load_params(protocol=protocol, devices=jax.device_count())
     sets = load_sets(protocol, names=("train", "val"))
     train, val = sets["train"], sets["val"]
     _, window, channels = train["x"].shape

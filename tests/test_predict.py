@@ -22,8 +22,8 @@ from ecgcnn.beats import RR_FEATURES
 from ecgcnn.checkpoint import save_model
 from ecgcnn.cli import main
 from ecgcnn.extract import window_samples
-from ecgcnn.io import load_params
 from ecgcnn.model import build_model
+from ecgcnn.params import load_params
 from ecgcnn.predict import COLUMNS, detect_beats, lead_units, predict_record
 from ecgcnn.records import read_beats, read_signal
 from ecgcnn.train import fit

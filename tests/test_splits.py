@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -83,10 +85,14 @@ def test_bad_resample_strategy_is_named():
 
 
 def test_protocol_params_override_only_their_protocol(tmp_path):
-    from ecgcnn.io import load_params
+    import yaml
+
+    from ecgcnn.params import load_params
+    params = yaml.safe_load((Path(__file__).parents[1] / "params.yaml").read_text())
+    params["model"]["filters"] = 8
+    params["protocols"]["intra_patient"]["model"] = {"filters": 16}
     path = tmp_path / "params.yaml"
-    path.write_text("model: {filters: 8, blocks: 2}\ntrain: {lr: 0.1}\n"
-                    "protocols:\n  a: {model: {filters: 16}}\n  b: {}\n")
-    assert load_params(path, "a")["model"] == {"filters": 16, "blocks": 2}
-    assert load_params(path, "b")["model"] == {"filters": 8, "blocks": 2}
+    path.write_text(yaml.safe_dump(params))
+    assert load_params(path, "intra_patient")["model"] == {**params["model"], "filters": 16}
+    assert load_params(path, "inter_patient")["model"] == params["model"]
     assert load_params(path)["model"]["filters"] == 8

@@ -35,8 +35,9 @@ from . import beats as beats_module
 from .checkpoint import save_model
 from .dataset import subset
 from .download import RECORDS
-from .io import load_arrays, load_params, write_json
+from .io import load_arrays, write_json
 from .model import build_model
+from .params import load_params
 from .resample import resample_indices
 from .splits import split
 from .train import data_mesh, make_optimizer, make_predict, make_train_step, replicate, run_epoch
@@ -255,7 +256,8 @@ def failure(name, child):
 EXTRACT = """
 import json, sys, time
 from ecgcnn.extract import extract_database
-from ecgcnn.io import load_params, save_arrays
+from ecgcnn.io import save_arrays
+from ecgcnn.params import load_params
 raw, out, records = sys.argv[1], sys.argv[2], sys.argv[3:]
 start = time.perf_counter()
 dataset, _ = extract_database(raw, records, load_params()["extract"], progress=False)

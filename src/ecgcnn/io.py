@@ -1,4 +1,4 @@
-"""Small file helpers shared by every stage: atomic writes and params loading.
+"""Small file helpers shared by every stage: atomic writes and reading arrays back.
 
 A stage that fails must leave nothing half-written, so every output is written to a
 temporary sibling and moved into place with os.replace (atomic on one filesystem).
@@ -12,7 +12,6 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 
 class EcgError(Exception):
@@ -73,14 +72,3 @@ def load_arrays(path):
         raise EcgError(f"{path}: missing (run the stage that writes it first)")
     with np.load(path, allow_pickle=False) as data:
         return {k: data[k] for k in data.files}
-
-
-def load_params(path="params.yaml", protocol=None):
-    """params.yaml as a dict; for a protocol, with its `protocols.<name>` values merged in."""
-    with open(path) as f:
-        params = yaml.safe_load(f)
-    if protocol is None:
-        return params
-    own = params.get("protocols", {}).get(protocol) or {}
-    return {group: {**values, **own.get(group, {})} if isinstance(values, dict) else values
-            for group, values in params.items()}

@@ -8,15 +8,7 @@ from sklearn.model_selection import train_test_split
 
 from .aami import CLASSES
 from .io import EcgError
-
-PROTOCOLS = ("inter_patient", "intra_patient")
-
-# de Chazal et al. 2004. The paced records 102, 104, 107 and 217 belong to neither set.
-DS1 = ("101 106 108 109 112 114 115 116 118 119 122 124 201 203 205 207 208 209 215 220 "
-       "223 230").split()
-DS2 = ("100 103 105 111 113 117 121 123 200 202 210 212 213 214 219 221 222 228 231 232 "
-       "233 234").split()
-PACED = ("102", "104", "107", "217")
+from .protocols import DS1, DS2, PACED, PROTOCOLS  # noqa: F401 (re-exported)
 
 
 def split_inter_patient(records, val_records):

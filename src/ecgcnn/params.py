@@ -1,0 +1,395 @@
+"""params.yaml: its schema, the one place every parameter is documented, checked on load.
+
+`load_params` validates the whole file (and each protocol's groups after merging its
+`protocols.<name>` overrides) before a stage does any work. A bad value stops the stage with
+one line, `params <group>.<key>=<value>: <why>` (an EcgError, which the stages print as
+`error: ...`). The schema only checks: stages get the file's own values, unchanged, so what
+they compute never depends on how pydantic would convert them.
+
+Types are strict (no "abc" -> number, no true -> 1, no 1e-3 read by YAML as text), unknown
+keys are errors with a suggestion, and rules that tie several fields together are in
+`check_rules`.
+"""
+
+import difflib
+import json
+from pathlib import Path
+from typing import Annotated, Any, Literal, get_args, get_origin
+
+import yaml
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+from .io import EcgError
+from .protocols import DS1, DS2, PROTOCOLS
+
+# Groups a protocol may override (`protocols.<name>.<group>`). Each protocol lists all of them,
+# `{}` when it changes nothing: dvc.yaml declares `protocols.<name>.<group>` per stage, so a
+# change to one protocol's training params does not rerun its split.
+PROTOCOL_GROUPS = ("split", "resample", "model", "train", "evaluate")
+
+
+class Group(BaseModel):
+    # strict: YAML's own types only; frozen: the schema checks, it never edits.
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
+
+
+def record_name(value):
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError("must be a record name, like 101")
+    return value
+
+
+Record = Annotated[Any, AfterValidator(record_name)]
+
+
+def ds1_only(records):
+    outside = sorted({str(r) for r in records} - set(DS1))
+    if outside:
+        raise ValueError(f"{', '.join(outside)}: not DS1 record(s); validation comes from the "
+                         "training side" + (" (DS2 is the test set)" if set(outside) & set(DS2)
+                                            else ""))
+    return records
+
+
+def partition_of_ds1(folds):
+    flat = [str(r) for fold in folds for r in fold]
+    outside = sorted(set(flat) - set(DS1))
+    repeated = sorted({r for r in flat if flat.count(r) > 1})
+    missing = sorted(set(DS1) - set(flat))
+    if outside:
+        raise ValueError(f"{', '.join(outside)}: not DS1 record(s) (DS2 must never be seen "
+                         "before evaluation)")
+    if repeated or missing:
+        raise ValueError(f"must list every DS1 record once (repeated: {repeated}, missing: "
+                         f"{missing})")
+    return folds
+
+
+def distinct(values):
+    if len(set(values)) != len(values):
+        raise ValueError("values must be distinct")
+    return values
+
+
+def input_channels(channels):
+    if any(c not in (0, 1) for c in channels):
+        raise ValueError("each must be 0 (the beat) or 1 (beat minus the record's median beat)")
+    return distinct(channels)
+
+
+def http_url(url):
+    if not url.startswith(("http://", "https://")):
+        raise ValueError("must be an http:// or https:// URL")
+    return url
+
+
+class Download(Group):
+    base_url: Annotated[str, AfterValidator(http_url)] = Field(
+        description="Where PhysioNet serves MIT-BIH 1.0.0 (unused when $MITDB_MIRROR is set). "
+                    "Every file is checked against the SHA-256 sums pinned in the package.")
+
+
+class Extract(Group):
+    lead: str | None = Field(
+        min_length=1, description="Signal name to use; null: MLII where the record has it "
+                                  "(46 of 48), else its first lead.")
+    annotations: str = Field(
+        pattern=r"^[A-Za-z0-9_]+$", description="Extension of the annotation files "
+                                                "giving beat positions and classes (atr).")
+    target_fs: float = Field(gt=0, description="Hz; beats are resampled to this rate.")
+    baseline_windows_s: list[Annotated[float, Field(gt=0)]] = Field(
+        min_length=1, description="Seconds; chained median filters whose output is the "
+                                  "baseline removed (200 ms removes QRS/P, 600 ms T waves).")
+    lowpass_hz: float = Field(gt=0, description="Zero-phase Butterworth low-pass cut-off, Hz; "
+                                                "below target_fs / 2.")
+    lowpass_order: int = Field(ge=1, le=10, description="Order of that low-pass filter.")
+    window_before_s: float = Field(ge=0, description="Seconds of signal before the R peak in "
+                                                     "a beat window (covers the P wave).")
+    window_after_s: float = Field(gt=0, description="Seconds after the R peak (covers the T "
+                                                    "wave).")
+    rr_local_beats: int = Field(ge=1, description="Beats in the rolling RR mean the RR ratios "
+                                                  "are relative to.")
+    rr_context_beats: int = Field(ge=1, description="Beats in the rolling median RR: the "
+                                                    "patient's usual rate (~4 min at 301).")
+    rr_irregularity_beats: int = Field(ge=1, description="Beats in the rolling median of the "
+                                                         "beat-to-beat RR change (AF vs sinus).")
+
+
+class Split(Group):
+    val_records: Annotated[list[Record], AfterValidator(ds1_only)] = Field(
+        description="inter_patient: DS1 records held out for early stopping ([]: none, the "
+                    "epoch count is chosen on cv instead).")
+    test_fraction: float = Field(gt=0, lt=1, description="intra_patient: fraction of all "
+                                                         "beats in the test set (stratified).")
+    val_fraction: float = Field(gt=0, lt=1, description="intra_patient: fraction of the "
+                                                        "remaining beats used for validation.")
+    seed: int = Field(ge=0, description="intra_patient: random seed of the split.")
+
+
+class Resample(Group):
+    strategy: Literal["none", "up", "down", "both"] = Field(
+        description="Class balancing of the training side only: up-sample small classes, "
+                    "down-sample large ones, both, or none.")
+    target: int = Field(ge=1, description="Beats per class after resampling.")
+    max_upsample: int = Field(ge=1, description="Cap on up-sampling: at most this many times "
+                                                "a class's own size.")
+    seed: int = Field(ge=0, description="Random seed of the resampling.")
+
+
+class Model(Group):
+    filters: int = Field(ge=1, description="Channels of every convolution of the shape path.")
+    kernel_size: int = Field(ge=1, description="Convolution kernel length, samples.")
+    blocks: int = Field(ge=1, description="Residual blocks, each halving the length.")
+    dense: int = Field(ge=1, description="Units of the shape path's dense layer.")
+    rr_hidden: int = Field(ge=1, description="Units of the RR path's hidden layer.")
+    dropout: float = Field(ge=0, lt=1, description="Dropout rate after the dense layer.")
+    rhythm_decides_s: bool = Field(description="N and S share one shape logit: only the RR "
+                                               "path separates them.")
+    shape_channels: Annotated[list[int], AfterValidator(input_channels)] = Field(
+        min_length=1, description="Inputs of the shape path: 0 the beat, 1 beat minus the "
+                                  "record's median beat.")
+
+
+class Augment(Group):
+    gain: float = Field(ge=0, lt=1, description="Per-beat gain x (1 +- gain); 0 = off.")
+    noise: float = Field(ge=0, description="White noise standard deviation, relative to the "
+                                           "record's R amplitude; 0 = off.")
+    drift: float = Field(ge=0, description="Linear baseline drift, +- drift from start to end "
+                                           "of the window; 0 = off.")
+
+
+class Train(Group):
+    lr: float = Field(gt=0, description="Peak learning rate of AdamW's warm-up cosine "
+                                        "schedule.")
+    weight_decay: float = Field(ge=0, description="AdamW weight decay.")
+    batch_size: int = Field(ge=1, description="Beats per step; a multiple of the device count.")
+    epochs: int = Field(ge=1, description="Epochs (inter_patient: all of them, chosen on cv; "
+                                          "with validation beats: the most).")
+    patience: int = Field(ge=1, description="With validation beats: epochs without a better "
+                                            "validation macro-F1 before stopping.")
+    shape_dropout: float = Field(ge=0, lt=1, description="Fraction of training beats whose "
+                                                         "shape logits are dropped.")
+    augment: Augment = Field(description="Per training beat, relative to the record's R "
+                                         "amplitude.")
+
+
+class Evaluate(Group):
+    batch_size: int = Field(ge=1, description="Beats per prediction batch.")
+    example_beats: int = Field(ge=1, description="Beats per class in the examples figure.")
+
+
+class ModelEntry(Group):
+    protocol: Literal[PROTOCOLS] = Field(description="The protocol the model is trained for.")
+    seed: int = Field(ge=0, description="Training seed (weights, batch order, dropout).")
+
+
+class Condition(Group):
+    fs: float = Field(gt=0, description="Hz the held-out records are re-sampled to.")
+    gain: float = Field(gt=0, description="Factor their amplitude is multiplied by.")
+
+
+class CV(Group):
+    folds: Annotated[list[list[Record]], AfterValidator(partition_of_ds1)] = Field(
+        min_length=2, description="Whole DS1 records per fold, every DS1 record once (made by "
+                                  "ecgcnn.cv.suggest_folds). dvc.yaml's cv matrix lists one "
+                                  "entry per fold.")
+    seeds: Annotated[list[Annotated[int, Field(ge=0)]], AfterValidator(distinct)] = Field(
+        min_length=1, description="Training seeds of every fold's model.")
+    conditions: list[Condition] = Field(
+        min_length=1, description="Cross-condition check: recording conditions each fold's "
+                                  "held-out records are re-recorded under.")
+
+
+class Overrides(Group):
+    """One protocol's changes to the shared groups (`{}`: none). The merged groups must pass
+    the schema too."""
+
+    split: dict[str, Any] = Field(description="Overrides of split.")
+    resample: dict[str, Any] = Field(description="Overrides of resample.")
+    model: dict[str, Any] = Field(description="Overrides of model.")
+    train: dict[str, Any] = Field(description="Overrides of train.")
+    evaluate: dict[str, Any] = Field(description="Overrides of evaluate.")
+
+
+class Protocols(Group):
+    inter_patient: Overrides = Field(description="Unseen patients: train on DS1, test on DS2.")
+    intra_patient: Overrides = Field(description="Random 80/20 split of all beats.")
+
+
+class Params(Group):
+    download: Download
+    extract: Extract
+    split: Split
+    resample: Resample
+    model: Model
+    train: Train
+    evaluate: Evaluate
+    models: dict[str, ModelEntry] = Field(
+        min_length=1, description="Every model trained: name -> protocol and seed. The first "
+                                  "of a protocol is its default (eval.json, figures, predict).")
+    cv: CV
+    protocols: Protocols
+
+
+GROUP_MODELS = {name: field.annotation for name, field in Params.model_fields.items()}
+
+
+def check_rules(params, devices=None):
+    """Rules across fields: yields (path, value, why)."""
+    extract = params["extract"]
+    if extract["lowpass_hz"] >= extract["target_fs"] / 2:
+        yield ("extract", "lowpass_hz"), extract["lowpass_hz"], (
+            f"must be below the Nyquist frequency extract.target_fs / 2 = "
+            f"{extract['target_fs'] / 2:g}")
+    batch = params["train"]["batch_size"]
+    if devices and batch % devices:
+        yield ("train", "batch_size"), batch, f"must be a multiple of the {devices} devices"
+    models = params["models"]
+    for protocol in PROTOCOLS:
+        if not any(m["protocol"] == protocol for m in models.values()):
+            yield ("models",), f"{{{', '.join(models)}}}", (
+                f"no model of protocol {protocol} (dvc.yaml evaluates both protocols)")
+    seen = {}
+    for name, m in models.items():
+        key = (m["protocol"], m["seed"])
+        if key in seen:
+            yield ("models", name), m, (f"same protocol and seed as {seen[key]}: both would "
+                                        f"write models/{key[0]}/seed{key[1]}")
+        seen[key] = name
+
+
+def merged(params, protocol):
+    """params with protocols.<protocol> merged over the groups it overrides (one level)."""
+    own = params.get("protocols", {}).get(protocol) or {}
+    return {group: {**values, **own.get(group, {})} if isinstance(values, dict) else values
+            for group, values in params.items()}
+
+
+def show(value, limit=60):
+    plain = isinstance(value, str) and value and value.strip() == value  # else quoted
+    text = value if plain else json.dumps(value, default=str)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def dotted(loc):
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}" if out else str(part)
+    return out
+
+
+BOUNDS = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<",
+          "less_than_equal": "<="}
+TYPES = {"int_type": "a whole number", "float_type": "a number", "bool_type": "true or false",
+         "string_type": "text", "list_type": "a list", "dict_type": "a mapping (key: value)",
+         "model_type": "a mapping (key: value)", "model_attributes_type": "a mapping",
+         "finite_number": "a finite number", "none_required": "null"}
+
+
+def known_keys(loc):
+    """Keys allowed where `loc` points (its last part excluded), for suggestions."""
+    schema, parts = Params, list(loc[:-1])
+    if len(loc) > 3 and loc[0] == "protocols":  # inside an override: the group's own keys
+        schema, parts = GROUP_MODELS.get(loc[2], Params), parts[3:]
+    for part in parts:
+        if isinstance(schema, type) and issubclass(schema, BaseModel):
+            field = schema.model_fields.get(part)
+            schema = field.annotation if field else None
+        elif get_origin(schema) in (dict, list):  # a models name or a list index
+            schema = get_args(schema)[-1]
+        else:
+            return ()
+    ok = isinstance(schema, type) and issubclass(schema, BaseModel)
+    return tuple(schema.model_fields) if ok else ()
+
+
+def why(error, loc):
+    kind, ctx = error["type"], error.get("ctx") or {}
+    value = error.get("input")
+    if kind == "missing":
+        if len(loc) == 3 and loc[0] == "protocols":
+            return "missing: every protocol lists every group it may override ({} for none)"
+        return "missing: every parameter must be set (all are in src/ecgcnn/params.py)"
+    if kind == "extra_forbidden" and loc[0] == "protocols" and len(loc) == 3 \
+            and loc[-1] in Params.model_fields:
+        return (f"{loc[-1]} cannot differ between protocols (its stage runs once for both); "
+                f"a protocol may override {', '.join(PROTOCOL_GROUPS)}")
+    if kind == "extra_forbidden":
+        keys = known_keys(loc)
+        close = difflib.get_close_matches(str(loc[-1]), keys, n=1)
+        what = "group" if len(loc) == 1 else "key"
+        hint = f"did you mean {close[0]}?" if close else f"expected one of {', '.join(keys)}"
+        return f"unknown {what} {loc[-1]}; {hint}"
+    if kind in BOUNDS:
+        bound = next(iter(ctx.values()))
+        return f"must be {BOUNDS[kind]} {bound:g}"
+    if kind in TYPES:
+        hint = ""
+        if kind == "float_type" and isinstance(value, str):
+            try:
+                float(value)
+                hint = f" (YAML reads {value} as text: write it with a dot, like 1.0e-3)"
+            except ValueError:
+                pass
+        return f"must be {TYPES[kind]}{hint}"
+    if kind == "literal_error":
+        return f"must be one of {ctx['expected']}"
+    if kind == "too_short":
+        return f"must have at least {ctx['min_length']} item(s)"
+    if kind == "string_too_short":
+        return "must not be empty"
+    if kind == "string_pattern_mismatch":
+        return "must be letters, digits or _ (a file extension)"
+    if kind == "value_error":
+        return str(ctx["error"])
+    return error["msg"][0].lower() + error["msg"][1:]
+
+
+def first_error(exc, prefix=()):
+    # An unknown key first: a typo (`trian:`) also makes its group look missing.
+    errors = exc.errors()
+    error = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+    loc = tuple(prefix) + tuple(error["loc"])
+    value = "" if error["type"] == "missing" else f"={show(error.get('input'))}"
+    return f"params {dotted(loc)}{value}: {why(error, loc)}"
+
+
+def validate(params, devices=None):
+    """Raise EcgError naming the first bad parameter of a params.yaml dict."""
+    if not isinstance(params, dict):
+        raise EcgError("params.yaml: must be a mapping of parameter groups")
+    try:
+        Params.model_validate(params)
+    except ValidationError as e:
+        raise EcgError(first_error(e)) from None
+    for protocol in PROTOCOLS:
+        own = params["protocols"][protocol]
+        both = merged(params, protocol)
+        for group in PROTOCOL_GROUPS:
+            try:
+                GROUP_MODELS[group].model_validate(both[group])
+            except ValidationError as e:
+                raise EcgError(first_error(e, ("protocols", protocol, group))) from None
+        for loc, value, reason in check_rules(both, devices):
+            where = (("protocols", protocol) if loc[0] in own and len(loc) > 1
+                     and loc[1] in own[loc[0]] else ())
+            raise EcgError(f"params {dotted(where + loc)}={show(value)}: {reason}")
+
+
+def load_params(path="params.yaml", protocol=None, devices=None):
+    """params.yaml as a dict, validated; for a protocol, with its overrides merged in.
+
+    `devices`: the number of accelerators training will shard batches over (train and cv
+    stages), so that a batch size they cannot split is reported before any work.
+    """
+    path = Path(path)
+    try:
+        params = yaml.safe_load(path.read_text())
+    except OSError as e:
+        raise EcgError(f"{path}: cannot read ({e.strerror})") from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise EcgError(f"{path}: not valid YAML{where}") from None
+    validate(params, devices)
+    return params if protocol is None else merged(params, protocol)
