@@ -39,6 +39,10 @@ def beats_from_signal(signal, fs, peaks, cfg):
     target_fs = cfg["target_fs"]
     if len(peaks) < 2:
         raise EcgError("fewer than two beats: cannot compute RR intervals")
+    # filters.resample approximates target_fs / fs by a fraction with denominator <= 1000.
+    if not 1 <= fs <= 1000 * target_fs:
+        raise EcgError(f"sampling frequency {fs:g} Hz: cannot be resampled to {target_fs:g} Hz "
+                       f"(1 to {1000 * target_fs:g} Hz)")
     conditioned = condition(signal, fs, target_fs, cfg["baseline_windows_s"],
                             cfg["lowpass_hz"], cfg["lowpass_order"])
     peaks_at_target = np.round(np.asarray(peaks) * target_fs / fs).astype(np.int64)
@@ -56,7 +60,7 @@ def extract_record(path, cfg):
     name = Path(path).name
     try:
         signal, fs, _ = read_signal(path, cfg.get("lead"))
-        samples, labels, symbols = read_beats(path, cfg.get("annotations", "atr"))
+        samples, labels, symbols = read_beats(path, cfg.get("annotations", "atr"), len(signal))
         x, rr, kept = beats_from_signal(signal, fs, samples, cfg)
     except EcgError as e:
         raise EcgError(f"record {name}: {e}") from e

@@ -17,6 +17,10 @@ import numpy as np
 class EcgError(Exception):
     """A bad input or configuration: the message names the file or parameter."""
 
+    def __str__(self):
+        # One line, whatever a wrapped library message holds: it is printed as `error: ...`.
+        return " ".join(super().__str__().split())
+
 
 @contextlib.contextmanager
 def atomic_path(path):

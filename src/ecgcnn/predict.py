@@ -141,7 +141,7 @@ def predict_record(record, model_dir, annotations="atr", detect=False, lead=None
     ann_file = Path(f"{path}.{annotations}")
     ref_samples = ref_labels = None
     if ann_file.exists():
-        ref_samples, ref_labels, _ = read_beats(path, annotations)
+        ref_samples, ref_labels, _ = read_beats(path, annotations, len(signal))
         order = np.argsort(ref_samples, kind="stable")
         ref_samples, ref_labels = ref_samples[order], ref_labels[order]
     if detect or ref_samples is None:
@@ -152,7 +152,9 @@ def predict_record(record, model_dir, annotations="atr", detect=False, lead=None
                            f"{lead_name}; at least 2 are needed")
         if ref_samples is not None:
             matched = match_beats(peaks, ref_samples, MATCH_TOLERANCE_S * fs)
-            reference = np.where(matched >= 0, ref_labels[np.maximum(matched, 0)], -1)
+            # -1 (no reference beat within tolerance) picks the -1 appended: no class. So
+            # also when the annotation file holds no beat at all.
+            reference = np.append(ref_labels, -1)[matched]
         else:
             matched = reference = None
     else:

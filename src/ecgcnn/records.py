@@ -61,30 +61,38 @@ def read_signal(path, lead=None):
     header_fs = read_header_fs(path)
     try:
         rec = wfdb.rdrecord(str(path), physical=False)
-    except Exception as e:  # wfdb raises many types for malformed files
-        raise EcgError(f"{path}: cannot read record ({e})") from e
+        check_samples(path, rec, header_fs)
+        i = choose_lead(list(rec.sig_name or []), lead)
+        signal = rec.dac(return_res=64)[:, i]
+    except EcgError:
+        raise
+    except Exception as e:  # wfdb raises many types for malformed files, at any step
+        raise EcgError(f"{path}: cannot read record ({type(e).__name__}: {e})") from e
+    return signal, float(rec.fs), rec.sig_name[i]
+
+
+def check_samples(path, rec, header_fs):
+    """The samples wfdb read are the ones the header describes, unchanged."""
     if rec.d_signal is None or rec.d_signal.shape[0] == 0:
         raise EcgError(f"{path}: record has no samples")
     if rec.sig_len is not None and rec.d_signal.shape[0] != rec.sig_len:
         raise EcgError(f"{path}: header says {rec.sig_len} samples, "
                        f"data has {rec.d_signal.shape[0]}")
-    if rec.checksum is not None:
-        got = np.asarray(rec.calc_checksum()) % 65536
-        want = np.asarray(rec.checksum) % 65536
-        if not np.array_equal(got, want):
+    # Only the signals whose header line gives a checksum (the field is optional).
+    for got, want in zip(rec.calc_checksum(), rec.checksum or [], strict=False):
+        if want is not None and got % 65536 != want % 65536:
             raise EcgError(f"{path}.dat: data does not match the header checksum "
                            "(corrupt signal file)")
     if rec.fs != header_fs:
         raise EcgError(f"{path}.hea: sampling frequency {header_fs} read as {rec.fs}")
-    i = choose_lead(list(rec.sig_name or []), lead)
-    signal = rec.dac(return_res=64)[:, i]
-    return signal, float(rec.fs), rec.sig_name[i]
 
 
-def read_beats(path, extension="atr"):
+def read_beats(path, extension="atr", length=None):
     """Annotated beats of a record: (sample indices, AAMI class indices, symbols).
 
-    Non-beat annotations are dropped; an unknown symbol is an error naming the record.
+    Non-beat annotations are dropped; an unknown symbol is an error naming the record. Beats
+    must come in order, one per sample, inside the signal's `length` samples when given: a
+    damaged annotation file would otherwise give RR intervals of 0 (NaN features).
     """
     path = Path(path)
     ann_file = Path(f"{path}.{extension}")
@@ -92,14 +100,23 @@ def read_beats(path, extension="atr"):
         raise EcgError(f"{ann_file}: annotation file not found")
     try:
         ann = wfdb.rdann(str(path), extension)
-    except Exception as e:
-        raise EcgError(f"{ann_file}: cannot read annotations ({e})") from e
+        pairs = list(zip(ann.sample, ann.symbol, strict=True))
+    except Exception as e:  # wfdb raises many types for malformed files
+        raise EcgError(f"{ann_file}: cannot read annotations ({type(e).__name__}: {e})") from e
     samples, labels, symbols = [], [], []
-    for sample, symbol in zip(ann.sample, ann.symbol, strict=True):
+    for sample, symbol in pairs:
         label = class_index(symbol, where=str(ann_file))
         if label is not None:
             samples.append(sample)
             labels.append(label)
             symbols.append(symbol)
-    return (np.asarray(samples, dtype=np.int64), np.asarray(labels, dtype=np.int8),
-            np.asarray(symbols))
+    samples = np.asarray(samples, dtype=np.int64)
+    back = np.flatnonzero(np.diff(samples) <= 0)
+    if len(back):
+        raise EcgError(f"{ann_file}: beat at sample {samples[back[0] + 1]} follows one at "
+                       f"{samples[back[0]]} (beats must be in order, one per sample)")
+    if length is not None and len(samples) and (samples[0] < 0 or samples[-1] >= length):
+        outside = samples[0] if samples[0] < 0 else samples[-1]
+        raise EcgError(f"{ann_file}: beat at sample {outside} is outside the record's "
+                       f"{length} samples")
+    return samples, np.asarray(labels, dtype=np.int8), np.asarray(symbols)
