@@ -22,11 +22,6 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from .io import EcgError
 from .protocols import DS1, DS2, PROTOCOLS
 
-# Groups a protocol may override (`protocols.<name>.<group>`). Each protocol lists all of them,
-# `{}` when it changes nothing: dvc.yaml declares `protocols.<name>.<group>` per stage, so a
-# change to one protocol's training params does not rerun its split.
-PROTOCOL_GROUPS = ("split", "resample", "model", "train", "evaluate")
-
 
 class Group(BaseModel):
     # strict: YAML's own types only; frozen: the schema checks, it never edits.
@@ -201,8 +196,13 @@ class CV(Group):
 
 
 class Overrides(Group):
-    """One protocol's changes to the shared groups (`{}`: none). The merged groups must pass
-    the schema too."""
+    """One protocol's changes to the shared groups, merged one level deep (an override of
+    train.augment replaces all of augment). The merged groups must pass the schema too.
+
+    Each protocol lists every group, `{}` when it changes nothing: dvc.yaml declares
+    `protocols.<name>.<group>` per stage, so a change to one protocol's training params does
+    not rerun its split.
+    """
 
     split: dict[str, Any] = Field(description="Overrides of split.")
     resample: dict[str, Any] = Field(description="Overrides of resample.")
@@ -232,6 +232,7 @@ class Params(Group):
 
 
 GROUP_MODELS = {name: field.annotation for name, field in Params.model_fields.items()}
+PROTOCOL_GROUPS = tuple(Overrides.model_fields)  # the groups a protocol may override
 
 
 def check_rules(params, devices=None):
