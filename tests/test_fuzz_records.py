@@ -188,7 +188,8 @@ def test_a_garbled_header_is_one_error_line_from_the_console(original, model_dir
     path = write_damaged(tmp_path, garbled, ("none",))
     script = Path(sys.executable).parent / "ecgcnn"
     result = subprocess.run([script, "predict", path, "--model", model_dir, "--out",
-                             tmp_path / "out.csv"], capture_output=True, text=True)
+                             tmp_path / "out.csv"], capture_output=True, text=True,
+                            env={**os.environ, "JAX_PLATFORMS": "cpu"})  # no GPU warning
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
         f"error: {path}.hea: invalid sampling frequency 'abc' (must be a positive number of "

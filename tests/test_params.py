@@ -5,6 +5,7 @@ is added to src/ecgcnn/params.py.
 """
 
 import copy
+import os
 import re
 import subprocess
 import sys
@@ -207,8 +208,10 @@ def test_unreadable_files_are_one_line(tmp_path):
 @pytest.mark.parametrize(("key", "value"), [("epochs", 0), ("batch_size", -5), ("lr", "abc")])
 def test_a_stage_stops_with_one_error_line_and_writes_nothing(tmp_path, key, value):
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(with_value(("train", key), value)))
+    # JAX_PLATFORMS: no "GPU present but no CUDA jaxlib" warning on machines with a GPU.
     result = subprocess.run([sys.executable, str(ROOT / "stages" / "train.py"), "inter_patient",
-                             "0"], cwd=tmp_path, capture_output=True, text=True)
+                             "0"], cwd=tmp_path, capture_output=True, text=True,
+                            env={**os.environ, "JAX_PLATFORMS": "cpu"})
     assert result.returncode == 1
     assert result.stderr.splitlines() == [f"error: params train.{key}={value}: must be "
                                           + ("a number" if key == "lr" else ">= 1")]
