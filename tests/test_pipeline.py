@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -149,3 +150,20 @@ def test_metrics_and_plots_commands_work(tiny_repo):
     run([dvc, "plots", "show", "-o", "plots_html"], root, env)
     html = (root / "plots_html" / "index.html").read_text()
     assert "confusion" in html and len(html) < 3_000_000
+
+
+def test_score_on_ds2_reproduces_the_evaluate_stage_exactly(tiny_repo, tmp_path):
+    """`ecgcnn score` goes record by record through predict's chain; evaluate scores the
+    extracted test set in one go. Same beats, same model: the same confusion matrix."""
+    root, env, _ = tiny_repo
+    ecgcnn = str(Path(sys.executable).parent / "ecgcnn")
+    out = tmp_path / "score"
+    run([ecgcnn, "score", str(SHARED_MITDB), "--records", *DS2, "--out", str(out),
+         "--model", "models/inter_patient/seed0", "--jobs", "2"], root, env)
+    scored = json.loads((out / "summary.json").read_text())
+    cm = pd.read_csv(root / "plots/inter_patient/confusion.csv")
+    matrix = np.zeros((5, 5), dtype=int)
+    for row in cm.itertuples():
+        matrix["NSVFQ".index(row.actual), "NSVFQ".index(row.predicted)] = row.count
+    assert scored["scored_beats"] == 49_692 and not scored["failed"]
+    np.testing.assert_array_equal(scored["confusion"]["matrix"], matrix)
