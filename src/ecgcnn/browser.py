@@ -4,6 +4,7 @@
 what it rendered and writes a screenshot; the browser test asserts on the same report.
 """
 
+import json
 import re
 import shutil
 import subprocess
@@ -17,6 +18,7 @@ OFFLINE = "--host-resolver-rules=MAP * ~NOTFOUND"
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", OFFLINE,
          "--virtual-time-budget=30000")  # let the scripts and vegaEmbed's promises finish
 PLOT_ID = re.compile(r"vegaEmbed\('#([^']+)'")
+SPEC = re.compile(r"var spec = (.*?);\s*vegaEmbed\('#([^']+)'", re.S)  # dvc_render's DIV
 DRAWN = re.compile(r'<canvas|<svg[^>]*class="marks"')
 ERRORS = re.compile(r'<pre id="plot-errors"[^>]*>(.*?)</pre>', re.S)
 CONSOLE = re.compile(r"CONSOLE[^\]]*\] (.*)")
@@ -47,8 +49,15 @@ def drawn_per_plot(html, dom):
     return {i: bool(DRAWN.search(dom[s:e])) for i, s, e in zip(ids, starts, ends, strict=True)}
 
 
+def data_rows(html):
+    """{plot id: number of data rows in its vega-lite spec}, in page order."""
+    return {i: len(json.loads(spec).get("data", {}).get("values", []))
+            for spec, i in SPEC.findall(html)}
+
+
 def inspect(page, screenshot=None, width=1400, height=2400):
-    """What the browser made of `page`: plots drawn, page errors, console messages."""
+    """What the browser made of `page`: plots drawn, their data rows, page errors (script
+    errors, console errors, failed vegaEmbed calls) and console messages."""
     page = Path(page).resolve()
     url = page.as_uri()
     result = run_chromium(url, "--enable-logging=stderr", "--v=0", "--dump-dom")
@@ -57,7 +66,8 @@ def inspect(page, screenshot=None, width=1400, height=2400):
                      f"--window-size={width},{height}")
     dom = result.stdout
     errors = ERRORS.search(dom)
-    return {"drawn": drawn_per_plot(page.read_text(encoding="utf8"), dom),
+    html = page.read_text(encoding="utf8")
+    return {"drawn": drawn_per_plot(html, dom), "rows": data_rows(html),
             "errors": errors.group(1).strip() if errors else "no error box in the page",
             "console": CONSOLE.findall(result.stderr)}
 
@@ -65,7 +75,7 @@ def inspect(page, screenshot=None, width=1400, height=2400):
 def main(argv):
     report = inspect(*argv[:2])
     for plot, drawn in report["drawn"].items():
-        print(f"{'drawn' if drawn else 'BLANK'}  {plot}")
+        print(f"{'drawn' if drawn else 'BLANK'}  {report['rows'].get(plot, 0):5d} rows  {plot}")
     for line in report["console"]:
         print(f"console: {line}")
     print(f"page errors: {report['errors'] or 'none'}")
