@@ -3,12 +3,14 @@ pinned packages, and the one `dvc plots show` uses."""
 
 import configparser
 import hashlib
+import io
 import re
+import urllib.request
 from pathlib import Path
 
 import pytest
 
-from ecgcnn.html_template import HTML_TEMPLATE, PACKAGES, inlined_scripts, page
+from ecgcnn.html_template import HTML_TEMPLATE, PACKAGES, fetch_script, inlined_scripts, page
 from ecgcnn.io import EcgError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -43,3 +45,16 @@ def test_dvc_config_points_plots_to_the_template():
 def test_a_source_that_dvc_or_the_page_would_break_is_refused(source):
     with pytest.raises(EcgError, match="cannot be inlined"):
         page({"bad@1": source})
+
+
+def test_a_download_that_does_not_match_its_pin_is_an_error(monkeypatch):
+    class Response(io.BytesIO):
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    monkeypatch.setattr(urllib.request, "urlopen", lambda url, timeout: Response(b"tampered"))
+    with pytest.raises(EcgError, match="SHA-256"):
+        fetch_script(*PACKAGES[0])
