@@ -11,7 +11,7 @@ $(BIN)/ecgcnn: pyproject.toml requirements.lock
 	$(BIN)/pip install -q -c requirements.lock -e '.[dev]'
 	touch $@
 
-.PHONY: venv repro test lint bench
+.PHONY: venv repro test lint bench html-template plots-page
 venv: $(BIN)/ecgcnn
 
 # dvc runs each stage's `python` from PATH: put the venv first.
@@ -19,9 +19,18 @@ repro: venv
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/dvc repro
 
 test: venv
-	$(BIN)/ruff check src stages tests
+	$(BIN)/ruff check src stages tests experiments
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/pytest
 
 bench: venv
 	$(BIN)/pip install -q -c requirements.lock -e '.[bench]'
 	GLIBC_TUNABLES=$(MALLOC) PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m ecgcnn.bench
+
+# Rebuild .dvc/plots_offline.html from the pinned npm tarballs (checksums verified).
+html-template: venv
+	$(BIN)/python -m ecgcnn.html_template
+
+# `dvc plots show`, then the page opened offline in headless Chromium: the README's screenshot.
+plots-page: venv
+	$(BIN)/dvc plots show
+	$(BIN)/python -m ecgcnn.browser dvc_plots/index.html docs/plots_page.png

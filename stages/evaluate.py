@@ -46,8 +46,7 @@ def main(protocol):
     write_csv(f"{out}/confusion.csv", plots.confusion_table(cm))
     save_figure(f"{out}/confusion.png", plots.confusion_figure(cm, f"{protocol}: test set"))
     curves = roc_curves(y, p)
-    write_csv(f"{out}/roc.csv", pd.concat(
-        [pd.DataFrame({"class": c, "fpr": fpr, "tpr": tpr}) for c, (fpr, tpr) in curves.items()]))
+    write_csv(f"{out}/roc.csv", plots.roc_table(curves))
     aucs = {c: scores["classes"][c]["auc"] for c in curves}
     save_figure(f"{out}/roc.png", plots.roc_figure(curves, aucs, f"{protocol}: one-vs-rest ROC"))
     extract = config["extract"]

@@ -29,6 +29,7 @@ def main(protocol, seed):
     with atomic_path(f"plots/{protocol}/train_log/seed{seed}") as log_dir:
         with Live(str(log_dir), save_dvc_exp=False, dvcyaml=False) as live:
             def log(epoch, values):
+                live.step = epoch  # epochs count from 1, as in train.json (dvclive: from 0)
                 for key, value in values.items():
                     live.log_metric(key, value)
                 live.next_step()

@@ -56,3 +56,31 @@ def regular_record(tmp_path):
     symbols[10] = "A"
     symbols[15] = "V"
     return write_record(tmp_path, "rec", peaks, symbols, extra_ann=[(100, "+"), (2000, "~")])
+
+
+def interactive_plots(root):
+    """The page ids (prefixes, for a directory of plots) of dvc.yaml's interactive plots."""
+    import re
+
+    import yaml
+
+    entries = yaml.safe_load((Path(root) / "dvc.yaml").read_text())["plots"]
+    paths = [next(iter(e)) if isinstance(e, dict) else e for e in entries]
+    return [re.sub(r"\W", "_", p) for p in paths if not p.endswith(".png")]
+
+
+def assert_every_plot_rendered(root, page, screenshot):
+    """Chromium, offline, drew every interactive plot of dvc.yaml on `page`, each from data,
+    with no script or console error; a screenshot of the page goes to `screenshot`."""
+    from ecgcnn.browser import inspect
+
+    report = inspect(page, screenshot)
+    drawn, rows = report["drawn"], report["rows"]
+    for prefix in interactive_plots(root):
+        assert any(i.startswith(prefix) for i in drawn), f"{prefix} is not on the page"
+    assert drawn and all(drawn.values()), f"blank plots: {[i for i, d in drawn.items() if not d]}"
+    assert all(rows.get(i, 0) > 0 for i in drawn), f"plots without data: {rows}"
+    assert report["errors"] == ""
+    assert not [c for c in report["console"] if "ERROR" in c or "Uncaught" in c]
+    assert Path(screenshot).stat().st_size > 10_000
+    return report

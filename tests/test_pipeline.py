@@ -7,10 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from conftest import SHARED_MITDB
+from conftest import SHARED_MITDB, assert_every_plot_rendered
 
 from ecgcnn.splits import DS1, DS2
 
@@ -148,4 +150,46 @@ def test_metrics_and_plots_commands_work(tiny_repo):
     assert "macro_f1" in shown and "dropped_at_edges" in shown
     run([dvc, "plots", "show", "-o", "plots_html"], root, env)
     html = (root / "plots_html" / "index.html").read_text()
-    assert "confusion" in html and len(html) < 3_000_000
+    assert len(html) < 3_000_000
+    assert_every_plot_rendered(root, root / "plots_html" / "index.html", root / "page.png")
+
+
+def test_every_plot_has_data_and_the_curves_are_in_order(tiny_repo):
+    root, _, _ = tiny_repo
+    entries = yaml.safe_load((root / "dvc.yaml").read_text())["plots"]
+    for path in (root / (next(iter(e)) if isinstance(e, dict) else e) for e in entries):
+        files = sorted(path.rglob("*.tsv")) if path.is_dir() else [path]
+        assert files, path
+        for f in files:
+            if f.suffix == ".png":
+                assert plt.imread(f).shape[0] > 100, f
+            else:
+                assert len(pd.read_csv(f, sep="\t" if f.suffix == ".tsv" else ",")) > 0, f
+    for protocol in ("inter_patient", "intra_patient"):
+        roc = pd.read_csv(root / f"plots/{protocol}/roc.csv")
+        for _, curve in roc.groupby("class"):
+            curve = curve.sort_values("order")
+            assert curve["fpr"].is_monotonic_increasing and curve["tpr"].is_monotonic_increasing
+        loss = pd.read_csv(root / f"plots/{protocol}/train_log/seed0/plots/metrics/train/loss.tsv",
+                           sep="\t")
+        train = json.loads((root / f"metrics/{protocol}/seed0/train.json").read_text())
+        assert list(loss["step"]) == list(range(1, train["epochs_run"] + 1))  # as train.json
+    sets = pd.read_csv(root / "plots/inter_patient/class_distribution.csv")["set"]
+    assert "val" not in set(sets)  # inter_patient has no validation patients: no empty series
+
+
+def test_score_on_ds2_reproduces_the_evaluate_stage_exactly(tiny_repo, tmp_path):
+    """`ecgcnn score` goes record by record through predict's chain; evaluate scores the
+    extracted test set in one go. Same beats, same model: the same confusion matrix."""
+    root, env, _ = tiny_repo
+    ecgcnn = str(Path(sys.executable).parent / "ecgcnn")
+    out = tmp_path / "score"
+    run([ecgcnn, "score", str(SHARED_MITDB), "--records", *DS2, "--out", str(out),
+         "--model", "models/inter_patient/seed0", "--jobs", "2"], root, env)
+    scored = json.loads((out / "summary.json").read_text())
+    cm = pd.read_csv(root / "plots/inter_patient/confusion.csv")
+    matrix = np.zeros((5, 5), dtype=int)
+    for row in cm.itertuples():
+        matrix["NSVFQ".index(row.actual), "NSVFQ".index(row.predicted)] = row.count
+    assert scored["scored_beats"] == 49_692 and not scored["failed"]
+    np.testing.assert_array_equal(scored["confusion"]["matrix"], matrix)

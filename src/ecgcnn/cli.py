@@ -1,6 +1,7 @@
-"""The `ecgcnn` command. One subcommand so far: `ecgcnn predict RECORD`."""
+"""The `ecgcnn` command: `ecgcnn predict RECORD` and `ecgcnn score DIR`."""
 
 import argparse
+import os
 import sys
 
 from .io import EcgError
@@ -32,7 +33,50 @@ def parser():
                          "first beat not predicted N)")
     pr.add_argument("--plot-seconds", type=float, default=10.0, metavar="S",
                     help="length of the plotted stretch (default: %(default)s)")
+    sc = sub.add_parser(
+        "score", help="score a model on every annotated record of a WFDB database",
+        description="Classify every annotated record of a WFDB database directory (its "
+                    "RECORDS file, else every header with an annotation file) and score the "
+                    "model against the annotations: EC57 gross and record-by-record VEB / "
+                    "SVEB statistics, the 5-class confusion matrix and, with --detect, the "
+                    "QRS detector's Se / +P. Writes OUT/beats.csv (every beat), "
+                    "per_record.csv, summary.json, confusion.csv and PNGs. A record that "
+                    "fails is reported and skipped; the exit status is then 1.")
+    sc.add_argument("directory", help="WFDB database directory, e.g. data/raw/mitdb")
+    sc.add_argument("--records", nargs="+", metavar="NAME",
+                    help="only these records (default: all annotated records)")
+    sc.add_argument("--model", default="models/inter_patient/seed0",
+                    help="model directory written by training (default: %(default)s)")
+    sc.add_argument("--annotations", default="atr", metavar="EXT",
+                    help="reference annotation extension (default: %(default)s)")
+    sc.add_argument("--detect", action="store_true",
+                    help="classify the beats the QRS detector finds (scored against the "
+                         "annotated beat within 150 ms) instead of the annotated beats")
+    sc.add_argument("--lead", help="signal name to classify (default: MLII or lead II, else "
+                                   "the first signal)")
+    sc.add_argument("--out", default="score", help="output directory (default: %(default)s)")
+    sc.add_argument("--jobs", type=int, default=min(4, os.cpu_count() or 1),
+                    help="records scored in parallel processes (default: %(default)s)")
     return p
+
+
+def score(args):
+    from . import score as scoring
+
+    if args.jobs < 1:
+        raise EcgError(f"--jobs {args.jobs}: must be at least 1")
+    frames, failed = scoring.score_database(args.directory, args.model, args.records,
+                                            args.annotations, args.detect, args.lead,
+                                            min(args.jobs, 61))
+    beats = scoring.all_beats(frames)
+    summary = scoring.summarise(beats, frames, failed, args.model)
+    table = scoring.per_record_table(beats, frames)
+    scoring.write_outputs(args.out, beats, summary, table,
+                          f"{args.directory}: {len(frames)} records")
+    print(scoring.report(summary), file=sys.stderr)
+    print(f"wrote {args.out}/ (beats.csv, per_record.csv, summary.json, confusion)",
+          file=sys.stderr)
+    return 1 if failed else 0
 
 
 def predict(args):
@@ -57,6 +101,8 @@ def main(argv=None):
     try:
         if args.command == "predict":
             predict(args)
+        elif args.command == "score":
+            return score(args)
     except EcgError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

@@ -5,8 +5,8 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from .beats import cut_windows, normalise_record, rr_features
-from .filters import condition
+from .beats import RR_FEATURES, cut_windows, normalise_record, rr_features
+from .filters import condition, valid_stretches
 from .io import EcgError
 from .records import read_beats, read_signal
 
@@ -29,30 +29,55 @@ def window_samples(cfg):
     return int(round(before * fs)), int(round(after * fs))
 
 
+MAX_GAP_S = 2.0  # invalid (NaN) stretches up to this are bridged; longer ones split the record
+
+
 def beats_from_signal(signal, fs, peaks, cfg):
-    """Model inputs for beats at `peaks` (samples at `fs`) of one lead.
+    """Model inputs for beats at `peaks` (samples at `fs`, sorted) of one lead.
 
     Returns (x [n, L, 2], rr [n, k], kept mask over `peaks`). Used for training data and for
-    `ecgcnn predict`, so a new recording goes through exactly the same chain.
+    `ecgcnn predict`, so a new recording goes through exactly the same chain. Invalid stretches
+    longer than MAX_GAP_S split the signal: each part is conditioned and gets its RR features
+    alone (no interval across a gap); the record normalisation is over all its beats.
     """
-    before, after = window_samples(cfg)
-    target_fs = cfg["target_fs"]
+    window_samples(cfg)  # checks the params before any work
+    peaks = np.asarray(peaks, dtype=np.int64)
     if len(peaks) < 2:
         raise EcgError("fewer than two beats: cannot compute RR intervals")
     # filters.resample approximates target_fs / fs by a fraction with denominator <= 1000.
-    if not 1 <= fs <= 1000 * target_fs:
-        raise EcgError(f"sampling frequency {fs:g} Hz: cannot be resampled to {target_fs:g} Hz "
-                       f"(1 to {1000 * target_fs:g} Hz)")
-    conditioned = condition(signal, fs, target_fs, cfg["baseline_windows_s"],
-                            cfg["lowpass_hz"], cfg["lowpass_order"])
-    peaks_at_target = np.round(np.asarray(peaks) * target_fs / fs).astype(np.int64)
-    windows, kept = cut_windows(conditioned, peaks_at_target, before, after)
+    if not 1 <= fs <= 1000 * cfg["target_fs"]:
+        raise EcgError(f"sampling frequency {fs:g} Hz: cannot be resampled to "
+                       f"{cfg['target_fs']:g} Hz (1 to {1000 * cfg['target_fs']:g} Hz)")
+    signal, stretches, _ = valid_stretches(signal, fs, MAX_GAP_S)
+    windows, rr, kept = [], [], np.zeros(len(peaks), dtype=bool)
+    for start, stop in stretches:
+        mine = np.flatnonzero((peaks >= start) & (peaks < stop))
+        if len(mine) < 2:
+            continue
+        w, r, k = stretch_beats(signal[start:stop], fs, peaks[mine] - start, cfg)
+        windows.append(w)
+        rr.append(r)
+        kept[mine[k]] = True
     if not kept.any():
         raise EcgError("no beat has a full window inside the record")
-    x = normalise_record(windows, before)
-    rr = rr_features(np.asarray(peaks) / fs, cfg["rr_local_beats"], cfg["rr_context_beats"],
+    x = normalise_record(np.concatenate(windows), window_samples(cfg)[0])
+    return x, np.concatenate(rr), kept
+
+
+def stretch_beats(signal, fs, peaks, cfg):
+    """Windows (not yet normalised), RR features and kept mask of beats in one valid stretch."""
+    before, after = window_samples(cfg)
+    target_fs = cfg["target_fs"]
+    if len(signal) * target_fs / fs < before + after:  # no full window fits: nothing to filter
+        return (np.zeros((0, before + after), np.float32),
+                np.zeros((0, len(RR_FEATURES)), np.float32), np.zeros(len(peaks), dtype=bool))
+    conditioned = condition(signal, fs, target_fs, cfg["baseline_windows_s"],
+                            cfg["lowpass_hz"], cfg["lowpass_order"])
+    peaks_at_target = np.round(peaks * target_fs / fs).astype(np.int64)
+    windows, kept = cut_windows(conditioned, peaks_at_target, before, after)
+    rr = rr_features(peaks / fs, cfg["rr_local_beats"], cfg["rr_context_beats"],
                      cfg["rr_irregularity_beats"])[kept]
-    return x, rr, kept
+    return windows, rr, kept
 
 
 def extract_record(path, cfg):
@@ -60,7 +85,8 @@ def extract_record(path, cfg):
     name = Path(path).name
     try:
         signal, fs, _ = read_signal(path, cfg.get("lead"))
-        samples, labels, symbols = read_beats(path, cfg.get("annotations", "atr"), len(signal))
+        samples, labels, symbols = read_beats(path, cfg.get("annotations", "atr"), fs,
+                                              len(signal))
         x, rr, kept = beats_from_signal(signal, fs, samples, cfg)
     except EcgError as e:
         raise EcgError(f"record {name}: {e}") from e

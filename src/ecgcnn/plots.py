@@ -9,24 +9,37 @@ import pandas as pd  # noqa: E402
 
 from .aami import CLASSES  # noqa: E402
 
-COLORS = dict(zip(CLASSES, ("tab:gray", "tab:blue", "tab:red", "tab:purple", "tab:olive"),
-                  strict=True))
+# One colour per class in every figure, PNG and interactive: the templates in .dvc/plots use
+# these same hex values (a test checks). matplotlib's tab:gray, blue, red, purple, olive.
+COLORS = {"N": "#7f7f7f", "S": "#1f77b4", "V": "#d62728", "F": "#9467bd", "Q": "#bcbd22"}
 
 
 def distribution_table(counts_by_set):
-    """Long table (class, set, beats) for a grouped bar plot from {set: {class: n}}."""
+    """Long table (class, set, beats) for a grouped bar plot from {set: {class: n}}; a set
+    with no beats (inter_patient's validation) is left out rather than drawn empty."""
     rows = [{"class": c, "set": s, "beats": counts.get(c, 0)}
-            for s, counts in counts_by_set.items() for c in CLASSES]
-    return pd.DataFrame(rows)
+            for s, counts in counts_by_set.items() if sum(counts.values()) > 0 for c in CLASSES]
+    return pd.DataFrame(rows, columns=["class", "set", "beats"])
 
 
 def distribution_figure(table, title):
-    wide = table.pivot(index="class", columns="set", values="beats").loc[list(CLASSES)]
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    wide.plot.bar(ax=ax, logy=True, rot=0)
-    for container in ax.containers:
-        ax.bar_label(container, fontsize=7)
-    ax.set_ylabel("beats (log scale)")
+    """Horizontal bars, one group per class in its colour, one bar per set (lighter to
+    darker); each bar names its set and count at its end, so no two labels overlap."""
+    sets = list(dict.fromkeys(table["set"]))
+    height = 0.8 / len(sets)
+    fig, ax = plt.subplots(figsize=(7, 1 + len(CLASSES) * 0.32 * len(sets)))
+    alphas = np.linspace(1, 0.45, len(sets))[::-1]  # the last set (test) darkest, one set: 1
+    for j, (s, alpha) in enumerate(zip(sets, alphas, strict=True)):
+        beats = table[table["set"] == s].set_index("class").loc[list(CLASSES), "beats"]
+        y = np.arange(len(CLASSES)) + (j - (len(sets) - 1) / 2) * height
+        bars = ax.barh(y, beats, height=height, color=[COLORS[c] for c in CLASSES],
+                       alpha=alpha)
+        ax.bar_label(bars, labels=[f"{s}: {b:,}" for b in beats], fontsize=7, padding=2)
+    ax.set_xscale("symlog", linthresh=1)  # counts span 1 to 90 000, and a class may have 0
+    ax.set_xlim(0, table["beats"].max() * 12)  # room for the labels
+    ax.set_yticks(range(len(CLASSES)), CLASSES)
+    ax.invert_yaxis()  # N on top, sets in table order
+    ax.set_xlabel("beats (log scale)")
     ax.set_title(title)
     return fig
 
@@ -55,6 +68,14 @@ def confusion_figure(cm, title):
     return fig
 
 
+def roc_table(curves):
+    """Long table (class, order, fpr, tpr): `order` is the point's place along its curve,
+    which the interactive plot follows (fpr alone has ties, and the line would jump)."""
+    return pd.concat([pd.DataFrame({"class": c, "order": np.arange(len(fpr)), "fpr": fpr,
+                                    "tpr": tpr}) for c, (fpr, tpr) in curves.items()],
+                     ignore_index=True)
+
+
 def roc_figure(curves, aucs, title):
     """`curves` is {class: (fpr, tpr)}, `aucs` {class: auc or None}."""
     fig, ax = plt.subplots(figsize=(5, 4.5))
@@ -69,14 +90,15 @@ def roc_figure(curves, aucs, title):
 
 
 def examples_figure(x, labels, fs, before, per_class=5, seed=0):
-    """A few random beats of each class (channel 0), on the time axis of the window."""
+    """A few random beats of each class: whole windows of the beat channel (x is
+    (beats, samples, channels)), on the window's time axis, in seconds from the R peak."""
     rng = np.random.default_rng(seed)
-    t = (np.arange(x.shape[-1]) - before) / fs
+    t = (np.arange(x.shape[1]) - before) / fs
     fig, axes = plt.subplots(1, len(CLASSES), figsize=(14, 2.8), sharey=True)
     for k, (ax, c) in enumerate(zip(axes, CLASSES, strict=True)):
         idx = np.flatnonzero(labels == k)
         for i in rng.choice(idx, size=min(per_class, len(idx)), replace=False):
-            ax.plot(t, x[i, 0], color=COLORS[c], lw=0.8, alpha=0.8)
+            ax.plot(t, x[i, :, 0], color=COLORS[c], lw=0.8, alpha=0.8)
         ax.set_title(f"{c} ({len(idx)} beats)")
         ax.set_xlabel("s from R peak")
     axes[0].set_ylabel("amplitude / record R amplitude")

@@ -18,7 +18,7 @@ import pandas as pd
 
 from .aami import CLASSES
 from .checkpoint import load_model
-from .filters import resample
+from .filters import resample, valid_stretches
 from .io import EcgError
 from .records import read_beats, read_header_fs, read_signal
 
@@ -40,17 +40,6 @@ def record_path(record, annotations="atr"):
     if path.suffix in (".hea", ".dat", f".{annotations}"):
         path = path.with_suffix("")
     return path
-
-
-def fill_gaps(signal):
-    """Invalid samples (NaN in wfdb's physical units) linearly interpolated."""
-    finite = np.isfinite(signal)
-    if finite.all():
-        return signal, 0
-    if not finite.any():
-        raise EcgError("the lead has no valid sample")
-    t = np.arange(len(signal))
-    return np.interp(t, t[finite], signal[finite]), int((~finite).sum())
 
 
 def lead_units(path, lead_name):
@@ -117,35 +106,49 @@ def match_beats(detected, reference, tolerance):
     return np.where(np.abs(reference[nearest] - detected) <= tolerance, nearest, -1)
 
 
-def predict_record(record, model_dir, annotations="atr", detect=False, lead=None):
+def detect_in_stretches(signal, stretches, fs, units):
+    """detect_beats on each valid stretch of the signal: no beat is detected across a gap."""
+    found = [detect_beats(signal[a:b], fs, units) + a for a, b in stretches]
+    return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+
+
+def predict_record(record, model_dir, annotations="atr", detect=False, lead=None, model=None):
     """One row per classified beat: sample, time_s, predicted, p_N..p_Q (+ reference).
 
-    Beats come from `record.<annotations>` when that file exists and `detect` is False,
-    else from `detect_beats`. `reference` (the annotated AAMI class) is there whenever the
-    annotation file exists; detected beats get the class of the annotated beat within
-    MATCH_TOLERANCE_S, or none. The lead is `lead`, else the one the model was trained on
-    (MLII when the record has it, else its first lead). Facts for `summary` are in
-    `frame.attrs`.
+    Beats come from `record.<annotations>` when that file has beat annotations and `detect`
+    is False, else from `detect_beats` (a file with rhythm annotations only, as in atrial
+    fibrillation databases, gets its beats detected, with a note in `frame.attrs`).
+    `reference` (the annotated AAMI class) is there whenever the file has beats; detected
+    beats get the class of the annotated beat within MATCH_TOLERANCE_S, or none. The lead is
+    `lead`, else the one the model was trained on (MLII or lead II, else the first signal).
+    Facts for `summary` are in `frame.attrs`. `model` = (model, config) already loaded.
     """
-    from .extract import beats_from_signal
+    from .extract import MAX_GAP_S, beats_from_signal
     from .train import predict_probs
 
     path = record_path(record, annotations)
     name = path.name
     read_header_fs(path)  # a bad header is reported before the model is loaded
-    model, config = load_model(model_dir)
+    model, config = model or load_model(model_dir)
     cfg = config["extract"]
     signal, fs, lead_name = read_signal(path, lead if lead is not None else cfg.get("lead"))
-    signal, gaps = fill_gaps(signal)
+    bridged_signal, stretches, bridged = valid_stretches(signal, fs, MAX_GAP_S)
+    if not stretches:
+        raise EcgError(f"record {name}: lead {lead_name} has no valid sample")
 
     ann_file = Path(f"{path}.{annotations}")
     ref_samples = ref_labels = None
+    note = None
     if ann_file.exists():
-        ref_samples, ref_labels, _ = read_beats(path, annotations, len(signal))
+        ref_samples, ref_labels, _ = read_beats(path, annotations, fs, len(signal))
         order = np.argsort(ref_samples, kind="stable")
         ref_samples, ref_labels = ref_samples[order], ref_labels[order]
+        if len(ref_samples) < 2:
+            note = (f"{ann_file.name} has {len(ref_samples)} beat annotation(s) (rhythm or "
+                    "other annotations only?): beats detected, not scored")
+            ref_samples = ref_labels = None
     if detect or ref_samples is None:
-        peaks = detect_beats(signal, fs, lead_units(path, lead_name))
+        peaks = detect_in_stretches(bridged_signal, stretches, fs, lead_units(path, lead_name))
         source = "detected by wfdb GQRS"
         if len(peaks) < 2:
             raise EcgError(f"record {name}: QRS detection found {len(peaks)} beat(s) in lead "
@@ -182,11 +185,12 @@ def predict_record(record, model_dir, annotations="atr", detect=False, lead=None
     frame.attrs = {
         "record": name, "lead": lead_name, "fs": fs, "samples": len(signal),
         "source": source, "beats": len(peaks), "edge_dropped": int((~kept).sum()),
-        "filled_samples": gaps, "annotations": ann_file.name if ref_samples is not None else None,
+        "filled_samples": bridged, "gaps": len(stretches) - 1, "note": note,
+        "annotations": ann_file.name if ref_samples is not None else None,
     }
     if matched is not None:
         found = np.unique(matched[matched >= 0])
-        frame.attrs["detection"] = {"reference_beats": len(ref_samples),
+        frame.attrs["detection"] = {"reference_beats": len(ref_samples), "matched": len(found),
                                     "se": len(found) / max(len(ref_samples), 1),
                                     "ppv": len(found) / len(peaks)}
     return frame
@@ -194,18 +198,25 @@ def predict_record(record, model_dir, annotations="atr", detect=False, lead=None
 
 def summary(frame):
     """A few lines for people: beats per predicted class and, with a reference, the scores."""
+    from .extract import MAX_GAP_S
     from .metrics import evaluation
 
     a = frame.attrs
     minutes, seconds = divmod(a["samples"] / a["fs"], 60)
     lines = [f"{a['record']}: lead {a['lead']}, {a['fs']:g} Hz, {int(minutes)}:{seconds:04.1f} "
              f"min; {a['beats']} beats {a['source']}"]
+    if a.get("note"):
+        lines.append(f"  note: {a['note']}")
     if a["edge_dropped"]:
         n = a["edge_dropped"]
         lines.append(f"  {n} beat{'s' if n > 1 else ''} too close to the record's start or end "
-                     "to classify (window outside the signal)")
+                     "or to a gap to classify (window outside the valid signal)")
     if a["filled_samples"]:
-        lines.append(f"  {a['filled_samples']} invalid samples interpolated")
+        lines.append(f"  {a['filled_samples']} invalid samples bridged (gaps up to "
+                     f"{MAX_GAP_S:g} s)")
+    if a.get("gaps"):
+        lines.append(f"  {a['gaps']} longer gap(s) split the record: no beat or RR interval "
+                     "across them")
     counts = frame["predicted"].value_counts()
     lines.append("predicted: " + ", ".join(f"{c} {int(counts.get(c, 0))}" for c in CLASSES)
                  + f" ({len(frame)} beats)")
@@ -246,8 +257,7 @@ def plot_stretch(record, frame, start_s=None, seconds=10.0, annotations="atr"):
     if seconds <= 0:
         raise EcgError(f"plot length {seconds} s must be positive")
     a = frame.attrs
-    signal, fs, _ = read_signal(record_path(record, annotations), a["lead"])
-    signal, _ = fill_gaps(signal)
+    signal, fs, _ = read_signal(record_path(record, annotations), a["lead"])  # NaN: a gap
     start_s = default_start(frame, seconds) if start_s is None else float(start_s)
     if not 0 <= start_s < len(signal) / fs:
         raise EcgError(f"plot start {start_s} s is outside the record (0 to "

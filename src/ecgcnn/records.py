@@ -1,5 +1,7 @@
 """Reading one WFDB record: the lead the classifier uses and its beat annotations."""
 
+import re
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -9,17 +11,32 @@ from .aami import class_index
 from .io import EcgError
 
 PREFERRED_LEAD = "MLII"
+# Names other databases give the lead MIT-BIH calls MLII (modified limb lead II), compared
+# without case, spaces, dashes, dots or underscores.
+LEAD_II_NAMES = {"mlii", "ii", "ml2", "ecgii", "leadii", "ecgleadii", "lii"}
 
 
-def choose_lead(sig_names, lead=None):
-    """Index of `lead` if given, else MLII where the record has it, else the first lead."""
+def lead_key(name):
+    return re.sub(r"[\s_.\-]", "", str(name)).lower()
+
+
+def choose_lead(sig_names, lead=None, record="record"):
+    """Index of `lead` if given, else MLII or a name for the same lead (II, ML2, ECG II...),
+    else the first signal, with one warning line on stderr naming it."""
     if lead is not None:
         if lead not in sig_names:
             raise EcgError(f"lead {lead!r} not in record (it has {', '.join(sig_names)})")
         return sig_names.index(lead)
     if not sig_names:
         raise EcgError("record has no signal")
-    return sig_names.index(PREFERRED_LEAD) if PREFERRED_LEAD in sig_names else 0
+    if PREFERRED_LEAD in sig_names:
+        return sig_names.index(PREFERRED_LEAD)
+    for i, name in enumerate(sig_names):
+        if lead_key(name) in LEAD_II_NAMES:
+            return i
+    print(f"warning: {record} has no MLII or lead II signal (it has {', '.join(sig_names)}): "
+          f"using its first, {sig_names[0]!r} (choose one with --lead)", file=sys.stderr)
+    return 0
 
 
 def read_header_fs(path):
@@ -54,15 +71,19 @@ def read_header_fs(path):
 def read_signal(path, lead=None):
     """One lead of a record in physical units: (signal float64, fs, lead name).
 
-    Digital samples are checked against the header's checksums so that a corrupt .dat is
-    an error here rather than a silently wrong beat later.
+    Invalid samples are NaN. Digital samples are checked against the header's checksums so
+    that a corrupt .dat is an error here rather than a silently wrong beat later. A
+    multi-segment record is read segment by segment, each in its own gain.
     """
     path = Path(path)
     header_fs = read_header_fs(path)
     try:
+        header = wfdb.rdheader(str(path))
+        if isinstance(header, wfdb.MultiRecord):
+            return read_segments(path, lead)
         rec = wfdb.rdrecord(str(path), physical=False)
         check_samples(path, rec, header_fs)
-        i = choose_lead(list(rec.sig_name or []), lead)
+        i = choose_lead(list(rec.sig_name or []), lead, path.name)
         signal = rec.dac(return_res=64)[:, i]
     except EcgError:
         raise
@@ -87,12 +108,23 @@ def check_samples(path, rec, header_fs):
         raise EcgError(f"{path}.hea: sampling frequency {header_fs} read as {rec.fs}")
 
 
-def read_beats(path, extension="atr", length=None):
-    """Annotated beats of a record: (sample indices, AAMI class indices, symbols).
+def read_segments(path, lead=None):
+    """One lead of a multi-segment record in physical units; NaN where a segment lacks it."""
+    rec = wfdb.rdrecord(str(path), physical=True, m2s=True, return_res=64)
+    if rec.p_signal is None or rec.p_signal.shape[0] == 0:
+        raise EcgError(f"{path}: record has no samples")
+    i = choose_lead(list(rec.sig_name or []), lead, path.name)
+    return rec.p_signal[:, i].astype(np.float64), float(rec.fs), rec.sig_name[i]
 
-    Non-beat annotations are dropped; an unknown symbol is an error naming the record. Beats
-    must come in order, one per sample, inside the signal's `length` samples when given: a
-    damaged annotation file would otherwise give RR intervals of 0 (NaN features).
+
+def read_beats(path, extension="atr", fs=None, length=None):
+    """Annotated beats of a record: (sample indices, AAMI class indices, symbols), in order.
+
+    Non-beat annotations are dropped; an unknown symbol is an error naming the record. When
+    the annotation file states its own sampling frequency and it differs from the record's
+    `fs`, the sample indices are converted to the record's rate. Two beats on one sample, or
+    one outside the signal's `length` samples (when given), are errors: a damaged annotation
+    file would otherwise give RR intervals of 0 (NaN features).
     """
     path = Path(path)
     ann_file = Path(f"{path}.{extension}")
@@ -100,7 +132,10 @@ def read_beats(path, extension="atr", length=None):
         raise EcgError(f"{ann_file}: annotation file not found")
     try:
         ann = wfdb.rdann(str(path), extension)
-        pairs = list(zip(ann.sample, ann.symbol, strict=True))
+        positions = np.asarray(ann.sample, dtype=np.float64)
+        if fs is not None and ann.fs and float(ann.fs) != float(fs):
+            positions = positions * float(fs) / float(ann.fs)
+        pairs = list(zip(np.round(positions).astype(np.int64), ann.symbol, strict=True))
     except Exception as e:  # wfdb raises many types for malformed files
         raise EcgError(f"{ann_file}: cannot read annotations ({type(e).__name__}: {e})") from e
     samples, labels, symbols = [], [], []
@@ -110,13 +145,14 @@ def read_beats(path, extension="atr", length=None):
             samples.append(sample)
             labels.append(label)
             symbols.append(symbol)
-    samples = np.asarray(samples, dtype=np.int64)
-    back = np.flatnonzero(np.diff(samples) <= 0)
-    if len(back):
-        raise EcgError(f"{ann_file}: beat at sample {samples[back[0] + 1]} follows one at "
-                       f"{samples[back[0]]} (beats must be in order, one per sample)")
+    order = np.argsort(np.asarray(samples, dtype=np.int64), kind="stable")
+    samples = np.asarray(samples, dtype=np.int64)[order]
+    twice = samples[1:][np.diff(samples) == 0]
+    if len(twice):
+        raise EcgError(f"{ann_file}: two beats at sample {twice[0]} (one beat per sample)")
     if length is not None and len(samples) and (samples[0] < 0 or samples[-1] >= length):
         outside = samples[0] if samples[0] < 0 else samples[-1]
         raise EcgError(f"{ann_file}: beat at sample {outside} is outside the record's "
                        f"{length} samples")
-    return samples, np.asarray(labels, dtype=np.int8), np.asarray(symbols)
+    return (samples, np.asarray(labels, dtype=np.int8)[order],
+            np.asarray(symbols).reshape(-1)[order])

@@ -25,7 +25,7 @@ def record_under(path, cfg, fs, gain):
     """(x, rr, labels) of a record's annotated beats after re-sampling its signal to `fs` Hz
     and multiplying it by `gain`."""
     signal, native_fs, _ = read_signal(path, cfg.get("lead"))
-    samples, labels, _ = read_beats(path, cfg.get("annotations", "atr"))
+    samples, labels, _ = read_beats(path, cfg.get("annotations", "atr"), native_fs)
     signal = resample(signal, native_fs, fs) * gain
     peaks = np.round(samples * fs / native_fs).astype(np.int64)
     x, rr, kept = beats_from_signal(signal, fs, peaks, cfg)
