@@ -27,9 +27,9 @@ from flax import nnx
 import ecgcnn.train
 from ecgcnn.cv import check_folds, fold_sets
 from ecgcnn.dataset import subset
-from ecgcnn.io import load_params
 from ecgcnn.metrics import confusion
 from ecgcnn.model import build_model
+from ecgcnn.params import load_params
 from ecgcnn.resample import resample_indices
 from ecgcnn.train import fit, predict_probs
 

@@ -13,7 +13,8 @@ import sys
 import numpy as np
 
 from ecgcnn.dataset import BEATS_PATH, CONDITIONS_PATH
-from ecgcnn.io import load_arrays, load_params
+from ecgcnn.io import load_arrays
+from ecgcnn.params import load_params
 from ecgcnn.splits import DS1
 
 
