@@ -145,3 +145,33 @@ def test_extract_database_concatenates_records(tmp_path, regular_record):
     assert dropped == 4
     assert sorted(set(dataset["record"])) == ["rec", "rec2"]
     assert len(dataset["x"]) == len(dataset["rr"]) == len(dataset["sample"])
+
+
+def test_whole_record_normalisation_is_the_record_median():
+    rng = np.random.default_rng(1)
+    windows = rng.standard_normal((40, 126)).astype(np.float32)
+    windows[:, 45] += 4
+    x = normalise_record(windows, 45)
+    scale = np.median(np.abs(windows[:, 45]))
+    np.testing.assert_allclose(x[..., 0], windows / scale, rtol=1e-6)
+    np.testing.assert_allclose(x[..., 1], windows / scale - np.median(windows / scale, axis=0),
+                               atol=1e-6)
+    np.testing.assert_array_equal(normalise_record(windows, 45, 301), x)  # fewer beats than that
+
+
+def test_bounded_context_gives_an_excerpt_the_same_inputs_as_the_whole_record():
+    """A beat classified in a 10-minute excerpt gets (nearly) the inputs it gets in the whole
+    record, however long: its scale and template come from the beats around it."""
+    rng = np.random.default_rng(2)
+    n = 3000  # ~40 min of beats, whose amplitude drifts slowly (electrode, posture)
+    gain = 1 + 0.5 * np.sin(np.arange(n) / 400)
+    windows = (rng.standard_normal((n, 60)) * 0.1 + np.hanning(60)).astype(np.float32)
+    windows *= gain[:, None].astype(np.float32)
+    whole = normalise_record(windows, 30, 301)
+    lo, hi = 1000, 1750  # an excerpt of 750 beats (~10 min)
+    excerpt = normalise_record(windows[lo:hi], 30, 301)
+    inner = slice(200, 550)  # beats whose 301-beat context lies inside the excerpt
+    assert np.abs(excerpt[inner] - whole[lo:hi][inner]).max() < 0.05
+    # The record-wide normalisation does not have this property: the drift shows.
+    record_wide = normalise_record(windows, 30)[lo:hi][inner]
+    assert np.abs(normalise_record(windows[lo:hi], 30)[inner] - record_wide).max() > 0.1

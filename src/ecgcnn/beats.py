@@ -59,15 +59,31 @@ def rolling_mean(values, beats):
     return np.convolve(padded, np.ones(k) / k, "valid")
 
 
-def normalise_record(windows, peak_index):
+TEMPLATE_STEP = 10  # beats sharing one scale and template (their window differs by < 10)
+
+
+def normalise_record(windows, peak_index, context_beats=None):
     """Label-free per-record normalisation: two channels per beat.
 
-    Channel 0 is the beat scaled by the record's median R-peak amplitude; channel 1 is that
-    beat minus the record's median beat (its own template). Both use only the record's
-    signal, never its labels, so the same is legitimate on an unseen test patient.
+    Channel 0 is the beat scaled by the median R-peak amplitude of the `context_beats` beats
+    around it; channel 1 is that beat minus their median beat (its own template). With
+    `context_beats` None, the whole record's. Both use only the record's signal, never its
+    labels, so the same is legitimate on an unseen test patient. A bounded context makes a
+    beat's inputs (nearly) the same in a 10-minute excerpt, a 30-minute record or a 24-hour
+    Holter: the context is always `context_beats` beats (shifted inside the record at its
+    ends), recomputed every TEMPLATE_STEP beats.
     """
-    scale = np.median(np.abs(windows[:, peak_index]))
-    scale = scale if scale > 1e-6 else 1.0
-    scaled = windows / scale
-    template = np.median(scaled, axis=0)
-    return np.stack([scaled, scaled - template], axis=-1).astype(np.float32)
+    n = len(windows)
+    size = n if context_beats is None else min(int(context_beats), n)
+    out = np.empty((*windows.shape, 2), dtype=np.float32)
+    for first in range(0, n, TEMPLATE_STEP if size < n else n):
+        last = min(n, first + (TEMPLATE_STEP if size < n else n))
+        lo = min(max(0, (first + last) // 2 - size // 2), n - size)
+        context = windows[lo:lo + size]
+        scale = np.median(np.abs(context[:, peak_index]))
+        scale = scale if scale > 1e-6 else 1.0
+        template = np.median(context / scale, axis=0)
+        scaled = windows[first:last] / scale
+        out[first:last, :, 0] = scaled
+        out[first:last, :, 1] = scaled - template
+    return out

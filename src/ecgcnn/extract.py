@@ -60,7 +60,8 @@ def beats_from_signal(signal, fs, peaks, cfg):
         kept[mine[k]] = True
     if not kept.any():
         raise EcgError("no beat has a full window inside the record")
-    x = normalise_record(np.concatenate(windows), window_samples(cfg)[0])
+    x = normalise_record(np.concatenate(windows), window_samples(cfg)[0],
+                         cfg.get("template_beats"))
     return x, np.concatenate(rr), kept
 
 

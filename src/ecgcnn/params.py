@@ -108,6 +108,9 @@ class Extract(Group):
                                                     "patient's usual rate (~4 min at 301).")
     rr_irregularity_beats: int = Field(ge=1, description="Beats in the rolling median of the "
                                                          "beat-to-beat RR change (AF vs sinus).")
+    template_beats: int | None = Field(ge=2, description="Beats around each beat whose median "
+                                       "R amplitude scales it and whose median beat is its "
+                                       "template (channel 1); null: the whole record's.")
 
 
 class Split(Group):
