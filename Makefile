@@ -19,7 +19,7 @@ repro: venv
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/dvc repro
 
 test: venv
-	$(BIN)/ruff check src stages tests experiments
+	$(BIN)/ruff check src stages tests experiments bench
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/pytest
 
 bench: venv

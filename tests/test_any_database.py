@@ -184,3 +184,36 @@ def test_score_in_parallel_processes_equals_one_process(tmp_path, model_dir):  #
     for name in one:
         pd.testing.assert_frame_equal(one[name], two[name])
         assert one[name].attrs["detection"] == two[name].attrs["detection"]
+
+
+@pytest.fixture
+def chunked(monkeypatch):
+    """Records longer than 20 s read in 20-s chunks (5-s margins): a 60-s record is long."""
+    from ecgcnn import chunks
+    monkeypatch.setattr(chunks, "CHUNK_S", 20.0)
+    monkeypatch.setattr(chunks, "MARGIN_S", 5.0)
+
+
+@pytest.mark.parametrize("fs", [250, 257, 360])
+def test_a_long_record_read_in_chunks_gives_the_whole_record_result(tmp_path, model_dir,  # noqa: F811
+                                                                    fs, monkeypatch):
+    path, _, _ = write(tmp_path, f"long{fs}", fs=fs, gap=(18.5, 23.0))  # across a chunk edge
+    whole = predict_record(path, model_dir)
+    from ecgcnn import chunks
+    monkeypatch.setattr(chunks, "CHUNK_S", 20.0)
+    monkeypatch.setattr(chunks, "MARGIN_S", 5.0)
+    parts = predict_record(path, model_dir)
+    assert parts.attrs["chunked"] and not whole.attrs["chunked"]
+    assert parts.attrs["gaps"] == whole.attrs["gaps"] == 1
+    np.testing.assert_array_equal(parts["sample"], whole["sample"])
+    probs = [f"p_{c}" for c in CLASSES]
+    np.testing.assert_allclose(parts[probs], whole[probs], atol=2e-3)
+
+
+def test_detection_in_chunks_finds_the_same_beats(tmp_path, model_dir, chunked):  # noqa: F811
+    path, peaks, _ = write(tmp_path, "longdet", fs=250, annotate=False)
+    frame = predict_record(path, model_dir)
+    assert frame.attrs["chunked"]
+    assert found_within(peaks, frame["sample"], 0.02, 250) > 0.98
+    assert found_within(frame["sample"].to_numpy(), peaks, 0.02, 250) > 0.98
+    assert frame["sample"].is_monotonic_increasing and frame["sample"].is_unique

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from .beats import RR_FEATURES, cut_windows, normalise_record, rr_features
+from .beats import cut_windows, normalise_record, rr_features
 from .filters import condition, valid_stretches
 from .io import EcgError
 from .records import read_beats, read_signal
@@ -67,18 +67,26 @@ def beats_from_signal(signal, fs, peaks, cfg):
 
 def stretch_beats(signal, fs, peaks, cfg):
     """Windows (not yet normalised), RR features and kept mask of beats in one valid stretch."""
+    windows, kept = stretch_windows(signal, fs, peaks, cfg)
+    return windows, stretch_rr(peaks, fs, cfg)[kept], kept
+
+
+def stretch_windows(signal, fs, peaks, cfg):
+    """Conditioned windows of the beats at `peaks` (samples of `signal`) and the kept mask."""
     before, after = window_samples(cfg)
     target_fs = cfg["target_fs"]
     if len(signal) * target_fs / fs < before + after:  # no full window fits: nothing to filter
-        return (np.zeros((0, before + after), np.float32),
-                np.zeros((0, len(RR_FEATURES)), np.float32), np.zeros(len(peaks), dtype=bool))
+        return np.zeros((0, before + after), np.float32), np.zeros(len(peaks), dtype=bool)
     conditioned = condition(signal, fs, target_fs, cfg["baseline_windows_s"],
                             cfg["lowpass_hz"], cfg["lowpass_order"])
-    peaks_at_target = np.round(peaks * target_fs / fs).astype(np.int64)
-    windows, kept = cut_windows(conditioned, peaks_at_target, before, after)
-    rr = rr_features(peaks / fs, cfg["rr_local_beats"], cfg["rr_context_beats"],
-                     cfg["rr_irregularity_beats"])[kept]
-    return windows, rr, kept
+    peaks_at_target = np.round(np.asarray(peaks) * target_fs / fs).astype(np.int64)
+    return cut_windows(conditioned, peaks_at_target, before, after)
+
+
+def stretch_rr(peaks, fs, cfg):
+    """RR features of every beat of one valid stretch (no interval across a gap)."""
+    return rr_features(np.asarray(peaks) / fs, cfg["rr_local_beats"], cfg["rr_context_beats"],
+                       cfg["rr_irregularity_beats"])
 
 
 def extract_record(path, cfg):

@@ -20,7 +20,7 @@ from .aami import CLASSES
 from .checkpoint import load_model
 from .filters import resample, valid_stretches
 from .io import EcgError
-from .records import read_beats, read_header_fs, read_signal
+from .records import long_record, read_beats, read_header_fs, read_lead_range, read_signal
 
 # GQRS is a per-sample Python loop: its time is proportional to the samples it sees. At
 # 120 Hz it finds as many MIT-BIH beats as at 360 Hz (Se 99.88 %) in a third of the time.
@@ -112,6 +112,22 @@ def detect_in_stretches(signal, stretches, fs, units):
     return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
 
 
+def beats_of_signal(signal, fs, peaks, find, cfg):
+    """(peaks, x, rr, kept, facts) of a record read whole: `peaks`, or when None the beats
+    `find(signal, valid stretches)` detects."""
+    from .extract import MAX_GAP_S, beats_from_signal
+
+    filled, stretches, bridged = valid_stretches(signal, fs, MAX_GAP_S)
+    if not stretches:
+        raise EcgError("the lead has no valid sample")
+    if peaks is None:
+        peaks = find(filled, stretches)
+        if len(peaks) < 2:
+            raise EcgError(f"QRS detection found {len(peaks)} beat(s); at least 2 are needed")
+    x, rr, kept = beats_from_signal(signal, fs, peaks, cfg)
+    return peaks, x, rr, kept, {"bridged": bridged, "gaps": len(stretches) - 1}
+
+
 def predict_record(record, model_dir, annotations="atr", detect=False, lead=None, model=None):
     """One row per classified beat: sample, time_s, predicted, p_N..p_Q (+ reference).
 
@@ -123,7 +139,7 @@ def predict_record(record, model_dir, annotations="atr", detect=False, lead=None
     `lead`, else the one the model was trained on (MLII or lead II, else the first signal).
     Facts for `summary` are in `frame.attrs`. `model` = (model, config) already loaded.
     """
-    from .extract import MAX_GAP_S, beats_from_signal
+    from .chunks import CHUNK_S, beats_in_chunks
     from .train import predict_probs
 
     path = record_path(record, annotations)
@@ -131,28 +147,43 @@ def predict_record(record, model_dir, annotations="atr", detect=False, lead=None
     read_header_fs(path)  # a bad header is reported before the model is loaded
     model, config = model or load_model(model_dir)
     cfg = config["extract"]
-    signal, fs, lead_name = read_signal(path, lead if lead is not None else cfg.get("lead"))
-    bridged_signal, stretches, bridged = valid_stretches(signal, fs, MAX_GAP_S)
-    if not stretches:
-        raise EcgError(f"record {name}: lead {lead_name} has no valid sample")
+    wanted_lead = lead if lead is not None else cfg.get("lead")
+    long = long_record(path, wanted_lead, CHUNK_S)  # None: read whole
+    if long is None:
+        signal, fs, lead_name = read_signal(path, wanted_lead)
+        n = len(signal)
+    else:
+        (n, fs, lead_name), signal = long, None
 
     ann_file = Path(f"{path}.{annotations}")
     ref_samples = ref_labels = None
     note = None
     if ann_file.exists():
-        ref_samples, ref_labels, _ = read_beats(path, annotations, fs, len(signal))
+        ref_samples, ref_labels, _ = read_beats(path, annotations, fs, n)
         order = np.argsort(ref_samples, kind="stable")
         ref_samples, ref_labels = ref_samples[order], ref_labels[order]
         if len(ref_samples) < 2:
             note = (f"{ann_file.name} has {len(ref_samples)} beat annotation(s) (rhythm or "
                     "other annotations only?): beats detected, not scored")
             ref_samples = ref_labels = None
-    if detect or ref_samples is None:
-        peaks = detect_in_stretches(bridged_signal, stretches, fs, lead_units(path, lead_name))
+    detecting = detect or ref_samples is None
+    units = lead_units(path, lead_name) if detecting else None
+
+    def find(filled, stretches):
+        return detect_in_stretches(filled, stretches, fs, units)
+
+    try:
+        if signal is not None:
+            peaks, x, rr, kept, facts = beats_of_signal(signal, fs, None if detecting else
+                                                        ref_samples, find, cfg)
+        else:  # bounded memory: the record is read, detected and cut chunk by chunk
+            peaks, x, rr, kept, facts = beats_in_chunks(
+                lambda a, b: read_lead_range(path, lead_name, a, b), n, fs, cfg,
+                None if detecting else ref_samples, find)
+    except EcgError as e:
+        raise EcgError(f"record {name}: {e} (lead {lead_name})") from e
+    if detecting:
         source = "detected by wfdb GQRS"
-        if len(peaks) < 2:
-            raise EcgError(f"record {name}: QRS detection found {len(peaks)} beat(s) in lead "
-                           f"{lead_name}; at least 2 are needed")
         if ref_samples is not None:
             matched = match_beats(peaks, ref_samples, MATCH_TOLERANCE_S * fs)
             # -1 (no reference beat within tolerance) picks the -1 appended: no class. So
@@ -161,13 +192,9 @@ def predict_record(record, model_dir, annotations="atr", detect=False, lead=None
         else:
             matched = reference = None
     else:
-        peaks, reference, matched = ref_samples, ref_labels.astype(np.int64), None
+        reference, matched = ref_labels.astype(np.int64), None
         source = f"from annotations {ann_file.name}"
 
-    try:
-        x, rr, kept = beats_from_signal(signal, fs, peaks, cfg)
-    except EcgError as e:
-        raise EcgError(f"record {name}: {e}") from e
     if x.shape[1:] != (config["window"], config["channels"]):
         raise EcgError(f"{model_dir}: the model takes windows {config['window']} x "
                        f"{config['channels']}, its extract params give {x.shape[1:]}")
@@ -183,9 +210,10 @@ def predict_record(record, model_dir, annotations="atr", detect=False, lead=None
         ref = np.asarray(reference)[kept]
         frame["reference"] = pd.Series(np.asarray(CLASSES)[np.maximum(ref, 0)]).where(ref >= 0)
     frame.attrs = {
-        "record": name, "lead": lead_name, "fs": fs, "samples": len(signal),
+        "record": name, "lead": lead_name, "fs": fs, "samples": n,
         "source": source, "beats": len(peaks), "edge_dropped": int((~kept).sum()),
-        "filled_samples": bridged, "gaps": len(stretches) - 1, "note": note,
+        "filled_samples": facts["bridged"], "gaps": facts["gaps"], "note": note,
+        "chunked": signal is None,
         "annotations": ann_file.name if ref_samples is not None else None,
     }
     if matched is not None:
@@ -257,27 +285,30 @@ def plot_stretch(record, frame, start_s=None, seconds=10.0, annotations="atr"):
     if seconds <= 0:
         raise EcgError(f"plot length {seconds} s must be positive")
     a = frame.attrs
-    signal, fs, _ = read_signal(record_path(record, annotations), a["lead"])  # NaN: a gap
+    path, fs, n = record_path(record, annotations), a["fs"], a["samples"]
     start_s = default_start(frame, seconds) if start_s is None else float(start_s)
-    if not 0 <= start_s < len(signal) / fs:
-        raise EcgError(f"plot start {start_s} s is outside the record (0 to "
-                       f"{len(signal) / fs:.1f} s)")
-    lo, hi = int(start_s * fs), min(len(signal), int((start_s + seconds) * fs))
+    if not 0 <= start_s < n / fs:
+        raise EcgError(f"plot start {start_s} s is outside the record (0 to {n / fs:.1f} s)")
+    lo, hi = int(start_s * fs), min(n, int((start_s + seconds) * fs))
+    if a.get("chunked"):  # only the plotted stretch of a long record is read
+        part = read_lead_range(path, a["lead"], lo, hi)
+    else:
+        part = read_signal(path, a["lead"])[0][lo:hi]  # NaN: a gap, drawn as one
     t = np.arange(lo, hi) / fs
     fig, ax = plt.subplots(figsize=(14, 3.5))
-    ax.plot(t, signal[lo:hi], color="black", lw=0.7)
+    ax.plot(t, part, color="black", lw=0.7)
     beats = frame[(frame["sample"] >= lo) & (frame["sample"] < hi)]
     for c in CLASSES:
         mine = beats[beats["predicted"] == c]
         if len(mine):
             s = mine["sample"].to_numpy()
-            ax.scatter(s / fs, signal[s], color=COLORS[c], s=40, zorder=3,
+            ax.scatter(s / fs, part[s - lo], color=COLORS[c], s=40, zorder=3,
                        label=f"{c} ({len(mine)})")
             refs = mine["reference"] if "reference" in mine else pd.Series(c, mine.index)
             for i, ref in zip(s, refs.fillna("?"), strict=True):
                 # A beat whose reference class differs shows both: "V (ref N)".
                 text = c if ref == c else f"{c} (ref {ref})"
-                ax.annotate(text, (i / fs, signal[i]), xytext=(0, 6), textcoords="offset points",
+                ax.annotate(text, (i / fs, part[i - lo]), xytext=(0, 6), textcoords="offset points",
                             ha="center", fontsize=8, color=COLORS[c])
     ax.set_xlim(lo / fs, hi / fs)
     ax.margins(y=0.15)  # room for the labels above the peaks

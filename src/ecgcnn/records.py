@@ -92,6 +92,37 @@ def read_signal(path, lead=None):
     return signal, float(rec.fs), rec.sig_name[i]
 
 
+def long_record(path, lead=None, longer_than_s=0.0):
+    """(samples, fs, lead name) of a single-segment record longer than `longer_than_s`
+    seconds, from its header alone; None for any other record (read it whole)."""
+    path = Path(path)
+    fs = read_header_fs(path)
+    try:
+        header = wfdb.rdheader(str(path))
+    except Exception as e:
+        raise EcgError(f"{path}: cannot read record ({type(e).__name__}: {e})") from e
+    if isinstance(header, wfdb.MultiRecord) or not header.sig_len:
+        return None
+    if header.sig_len <= longer_than_s * fs:
+        return None
+    i = choose_lead(list(header.sig_name or []), lead, path.name)
+    return int(header.sig_len), float(fs), header.sig_name[i]
+
+
+def read_lead_range(path, lead_name, start, stop):
+    """Samples [start, stop) of one lead in physical units (NaN where invalid), for a record
+    read piece by piece. No checksum check: the header's checksum covers the whole signal."""
+    try:
+        rec = wfdb.rdrecord(str(path), sampfrom=int(start), sampto=int(stop), physical=True,
+                            channel_names=[lead_name], return_res=64)
+    except Exception as e:
+        raise EcgError(f"{path}: cannot read samples {start}-{stop} "
+                       f"({type(e).__name__}: {e})") from e
+    if rec.p_signal is None or rec.p_signal.shape[0] != stop - start:
+        raise EcgError(f"{path}.dat: samples {start}-{stop} are not all in the signal file")
+    return rec.p_signal[:, 0].astype(np.float64)
+
+
 def check_samples(path, rec, header_fs):
     """The samples wfdb read are the ones the header describes, unchanged."""
     if rec.d_signal is None or rec.d_signal.shape[0] == 0:
