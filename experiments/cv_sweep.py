@@ -29,7 +29,7 @@ from ecgcnn.cv import check_folds, fold_sets
 from ecgcnn.dataset import subset
 from ecgcnn.metrics import confusion
 from ecgcnn.model import build_model
-from ecgcnn.params import load_params
+from ecgcnn.params import load_params, merged
 from ecgcnn.resample import resample_indices
 from ecgcnn.train import fit, predict_probs
 
@@ -91,13 +91,6 @@ def smoothed_cross_entropy(graphdef, params, x, rr, y, shape_keep, dropout_key):
     return optax.softmax_cross_entropy(logits, labels).mean()
 
 
-def merged(params, overrides):
-    out = {k: dict(v) if isinstance(v, dict) else v for k, v in params.items()}
-    for group, values in overrides.items():
-        out[group] = {**out[group], **values}
-    return out
-
-
 def scorer(held_out, by_epoch, last):
     """on_epoch for fit: the held-out confusion matrix after every epoch, last probabilities."""
     def score(epoch, model):
@@ -124,7 +117,8 @@ def main():
     overrides, names = CANDIDATES[args.candidate]
     if "label_smoothing" in names:  # the train step looks its loss up when it is traced
         ecgcnn.train.cross_entropy = smoothed_cross_entropy
-    params = merged(load_params(protocol="inter_patient"), overrides)
+    # A candidate's overrides are merged over the groups like a protocol's are.
+    params = merged({**load_params(protocol="inter_patient"), "protocols": {"c": overrides}}, "c")
     beats = transform(load(os.path.join(args.data, "ds1.npz")), names)
     recorded = transform(load(os.path.join(args.data, "cond128.npz")), names)
     folds = check_folds(params["cv"]["folds"], beats["record"], beats["label"])

@@ -217,3 +217,17 @@ def test_detection_in_chunks_finds_the_same_beats(tmp_path, model_dir, chunked):
     assert found_within(peaks, frame["sample"], 0.02, 250) > 0.98
     assert found_within(frame["sample"].to_numpy(), peaks, 0.02, 250) > 0.98
     assert frame["sample"].is_monotonic_increasing and frame["sample"].is_unique
+
+
+def test_score_of_a_database_without_beat_annotations_scores_nothing(tmp_path, model_dir,  # noqa: F811
+                                                                     capsys):
+    db = tmp_path / "db"
+    rhythm_only(db, "af1")
+    rhythm_only(db, "af2")
+    out = tmp_path / "out"
+    status = cli.main(["score", str(db), "--model", str(model_dir), "--out", str(out),
+                       "--jobs", "1"])
+    summary_json = json.loads((out / "summary.json").read_text())
+    assert status == 0 and summary_json["beats"] > 100 and summary_json["scored_beats"] == 0
+    assert "ec57" not in summary_json and not (out / "confusion.png").exists()
+    assert "0 with a reference class" in capsys.readouterr().err

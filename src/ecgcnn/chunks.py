@@ -72,13 +72,14 @@ def beats_in_chunks(read, n, fs, cfg, peaks=None, detect=None):
     kept = np.concatenate(kept) if kept else np.zeros(0, dtype=bool)
     if len(peaks) < 2:
         raise EcgError("fewer than two beats: cannot compute RR intervals")
-    rr, usable = rr_between_gaps(peaks, merge(gaps), n, fs, cfg)
+    gaps = merge(gaps)
+    rr, usable = rr_between_gaps(peaks, gaps, n, fs, cfg)
     windows = np.concatenate(windows)[usable[kept]]  # rows of windows are the kept beats
     kept &= usable
     if not kept.any():
         raise EcgError("no beat has a full window inside the record")
     x = normalise_record(windows, before, cfg.get("template_beats"))
-    return peaks, x, rr[kept], kept, {"bridged": bridged, "gaps": len(merge(gaps))}
+    return peaks, x, rr[kept], kept, {"bridged": bridged, "gaps": len(gaps)}
 
 
 def merge(gaps):

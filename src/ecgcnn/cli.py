@@ -67,7 +67,7 @@ def score(args):
         raise EcgError(f"--jobs {args.jobs}: must be at least 1")
     frames, failed = scoring.score_database(args.directory, args.model, args.records,
                                             args.annotations, args.detect, args.lead,
-                                            min(args.jobs, 61))
+                                            args.jobs)
     beats = scoring.all_beats(frames)
     summary = scoring.summarise(beats, frames, failed, args.model)
     table = scoring.per_record_table(beats, frames)

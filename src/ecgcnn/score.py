@@ -107,22 +107,30 @@ def detection_scores(frames):
                                              for n, d in rows.items()}}
 
 
+def scored(beats):
+    """(records, reference classes, predicted classes) of the beats with a reference class;
+    none when no record had beat annotations."""
+    if "reference" not in beats:
+        return np.zeros(0, dtype=str), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    mine = beats[beats["reference"].notna()]
+    return (mine["record"].to_numpy(), mine["reference"].map(CLASSES.index).to_numpy(np.int64),
+            mine["predicted"].map(CLASSES.index).to_numpy(np.int64))
+
+
 def summarise(beats, frames, failed, model_dir):
     """summary.json: the scores of every beat with a reference class, pooled over records."""
     from . import ec57
     from .metrics import confusion, summary_scores
 
-    scored = beats[beats["reference"].notna()] if "reference" in beats else beats.iloc[:0]
-    y = scored["reference"].map(CLASSES.index).to_numpy(dtype=np.int64)
-    p = scored["predicted"].map(CLASSES.index).to_numpy(dtype=np.int64)
-    cm = confusion(y, p)
+    _, y, p = scored(beats)
+    cm = confusion(y, p) if len(y) else np.zeros((len(CLASSES),) * 2, dtype=np.int64)
+    predicted = beats["predicted"] if len(beats) else pd.Series([], dtype=str)
     return {"model": str(model_dir), "records": sorted(frames), "failed": failed,
-            "beats": int(len(beats)), "scored_beats": int(len(scored)),
-            "predicted": {c: int((beats.get("predicted") == c).sum()) if len(beats) else 0
-                          for c in CLASSES},
+            "beats": int(len(beats)), "scored_beats": int(len(y)),
+            "predicted": {c: int((predicted == c).sum()) for c in CLASSES},
             "confusion": {"rows_reference_columns_predicted": list(CLASSES),
                           "matrix": cm.tolist()},
-            **({"scores": summary_scores(cm), "ec57": ec57.gross(cm)} if len(scored) else {}),
+            **({"scores": summary_scores(cm), "ec57": ec57.gross(cm)} if len(y) else {}),
             "detection": detection_scores(frames)}
 
 
@@ -130,10 +138,7 @@ def per_record_table(beats, frames):
     """EC57's record-by-record table (ec57.per_record), plus the detector's Se / +P."""
     from . import ec57
 
-    scored = beats[beats["reference"].notna()] if "reference" in beats else beats.iloc[:0]
-    rows = pd.DataFrame(ec57.per_record(
-        scored["record"].to_numpy(), scored["reference"].map(CLASSES.index).to_numpy(),
-        scored["predicted"].map(CLASSES.index).to_numpy()))
+    rows = pd.DataFrame(ec57.per_record(*scored(beats)))
     detection = {n: f.attrs["detection"] for n, f in frames.items() if "detection" in f.attrs}
     if detection and len(rows):
         rows["detect_se"] = rows["record"].map(lambda r: detection.get(r, {}).get("se"))
