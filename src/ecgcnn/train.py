@@ -5,8 +5,10 @@ batch is sharded over a 1-D device mesh ('data'), parameters are replicated: the
 runs on one CPU, a GPU, a TPU or several devices.
 """
 
+import dataclasses
 import functools
 import time
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
@@ -121,6 +123,42 @@ def predict_probs(model, x, rr, batch_size=4096, mesh=None):
     return np.asarray(jnp.concatenate(out))[:n]
 
 
+@dataclasses.dataclass
+class Setup:
+    """What a training loop needs, on the device: see setup()."""
+
+    mesh: jax.sharding.Mesh
+    graphdef: nnx.GraphDef
+    params: nnx.State  # replicated over the mesh
+    opt_state: optax.OptState
+    step: Callable  # make_train_step's jitted step
+    data: dict  # the training beats x, rr, y, replicated
+    batch_size: int
+    steps: int  # per epoch
+
+
+def setup(model, train, cfg):
+    """The jitted step, optimizer state and device-resident beats for training `model` on
+    `train` (numpy x, rr, y) with the params.yaml train group `cfg`: what fit() and the
+    benchmark (bench/) run."""
+    mesh = data_mesh()
+    batch_size = cfg["batch_size"]
+    if batch_size % mesh.size:
+        raise EcgError(f"params train.batch_size={batch_size} must be a multiple of the "
+                       f"{mesh.size} devices")
+    steps = len(train["y"]) // batch_size
+    if steps == 0:
+        raise EcgError(f"params train.batch_size={batch_size} exceeds the {len(train['y'])} "
+                       "training beats")
+    graphdef, params = nnx.split(model, nnx.Param)
+    tx = make_optimizer(cfg, steps)
+    step = make_train_step(graphdef, tx, mesh, cfg["shape_dropout"], cfg.get("augment"))
+    params = replicate(mesh, params)
+    opt_state = replicate(mesh, tx.init(params))  # its step counts too, else step 2 recompiles
+    data = replicate(mesh, {"x": train["x"], "rr": train["rr"], "y": train["y"].astype(np.int32)})
+    return Setup(mesh, graphdef, params, opt_state, step, data, batch_size, steps)
+
+
 def fit(model, train, val, cfg, log=None, on_epoch=None, progress=True):
     """Train `model` in place for `cfg["epochs"]` epochs; returns a summary dict.
 
@@ -133,21 +171,8 @@ def fit(model, train, val, cfg, log=None, on_epoch=None, progress=True):
     """
     from .metrics import macro_f1  # here: scikit-learn costs `ecgcnn predict` 0.4 s to import
 
-    mesh = data_mesh()
-    batch_size = cfg["batch_size"]
-    if batch_size % mesh.size:
-        raise EcgError(f"params train.batch_size={batch_size} must be a multiple of the "
-                       f"{mesh.size} devices")
-    steps = len(train["y"]) // batch_size
-    if steps == 0:
-        raise EcgError(f"params train.batch_size={batch_size} exceeds the {len(train['y'])} "
-                       "training beats")
-    graphdef, params = nnx.split(model, nnx.Param)
-    tx = make_optimizer(cfg, steps)
-    train_step = make_train_step(graphdef, tx, mesh, cfg["shape_dropout"], cfg.get("augment"))
-    params = replicate(mesh, params)
-    opt_state = replicate(mesh, tx.init(params))  # its step counts too, else step 2 recompiles
-    data = replicate(mesh, {"x": train["x"], "rr": train["rr"], "y": train["y"].astype(np.int32)})
+    run = setup(model, train, cfg)
+    graphdef, params, opt_state, mesh = run.graphdef, run.params, run.opt_state, run.mesh
     key = jax.random.key(cfg["seed"])
 
     best = {"f1": None, "epoch": 0, "params": None}
@@ -156,8 +181,8 @@ def fit(model, train, val, cfg, log=None, on_epoch=None, progress=True):
     for epoch in bar:
         key, epoch_key = jax.random.split(key)
         start = time.perf_counter()
-        params, opt_state, loss = run_epoch(train_step, params, opt_state, data, batch_size,
-                                            steps, epoch_key)
+        params, opt_state, loss = run_epoch(run.step, params, opt_state, run.data,
+                                            run.batch_size, run.steps, epoch_key)
         loss = float(loss)  # waits for the epoch to finish
         seconds += time.perf_counter() - start
         if not np.isfinite(loss):
@@ -184,4 +209,4 @@ def fit(model, train, val, cfg, log=None, on_epoch=None, progress=True):
     return {"epochs_run": epoch, "kept_epoch": best["epoch"],
             "best_val_macro_f1": None if best["f1"] is None else round(best["f1"], 6),
             "train_seconds": round(seconds, 2),
-            "train_beats_per_second": round(epoch * steps * batch_size / seconds, 1)}
+            "train_beats_per_second": round(epoch * run.steps * run.batch_size / seconds, 1)}
