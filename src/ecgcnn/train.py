@@ -120,7 +120,7 @@ def predict_probs(model, x, rr, batch_size=4096, mesh=None):
     rr = np.concatenate([rr, np.zeros((pad, *rr.shape[1:]), rr.dtype)])
     out = [predict(params, x[i:i + batch_size], rr[i:i + batch_size])
            for i in range(0, len(x), batch_size)]
-    return np.asarray(jnp.concatenate(out))[:n]
+    return np.concatenate([np.asarray(o) for o in out])[:n]  # no jit of a concatenate
 
 
 @dataclasses.dataclass
