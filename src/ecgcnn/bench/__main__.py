@@ -30,7 +30,8 @@ def machine():
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description="Benchmarks: bench/results.json and a markdown "
+    ap = argparse.ArgumentParser(prog="python -m ecgcnn.bench",
+                                 description="Benchmarks: bench/results.json and a markdown "
                                  "table for the README (see docs/bench.md)")
     ap.add_argument("--tiny", action="store_true", help="small shapes and few steps (tests)")
     ap.add_argument("--skip-repro", action="store_true", help="no dvc repro in a repo copy")
