@@ -10,10 +10,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ecgcnn.bench import find_mitdb, forward_flops, run_child
+from ecgcnn.bench.children import run_child
+from ecgcnn.bench.repro import shim
+from ecgcnn.bench.stages import find_mitdb
+from ecgcnn.bench.train_step import forward_flops
 
 TRAIN_STEP = ("batch", "flax_beats_per_s", "torch_beats_per_s", "ratio", "gflops_per_s",
-              "matmul_peak_gflops_per_s", "pct_of_peak", "compile_s")
+              "matmul_peak_gflops_per_s", "pct_of_peak", "compile_s", "flax_beats_per_s_median",
+              "torch_beats_per_s_median", "torch_compile_beats_per_s",
+              "torch_compile_beats_per_s_median", "matmul_gflops_by_n")
 STAGES = ("extract_s", "full_repro_s", "noop_repro_s", "predict_s", "predict_detect_s",
           "extract_peak_rss_mb", "train_peak_rss_mb")
 HAS_TORCH = importlib.util.find_spec("torch") is not None
@@ -50,12 +55,15 @@ def test_train_step_numbers(tiny):
         assert positive(t[key]), key
     assert 0 < t["pct_of_peak"] < 100
     peak = t["matmul_peak_gflops_per_s"]
+    assert len(t["matmul_gflops_by_n"]) >= 2 and peak == max(t["matmul_gflops_by_n"].values())
+    # The fastest of the timed epochs: at least the median.
+    assert t["flax_beats_per_s"] >= t["flax_beats_per_s_median"] > 0
     assert t["pct_of_peak"] == pytest.approx(100 * t["gflops_per_s"] / peak)
     # The analytic count (convolutions and dense layers) is what XLA counts, give or take the
     # elementwise work it adds.
     assert 0.9 < t["flops_per_step_xla"] / t["flops_per_step_analytic"] < 1.3
     if HAS_TORCH:
-        assert positive(t["torch_beats_per_s"])
+        assert t["torch_beats_per_s"] >= t["torch_beats_per_s_median"] > 0
         assert t["ratio"] == pytest.approx(t["flax_beats_per_s"] / t["torch_beats_per_s"])
     else:
         assert t["torch_beats_per_s"] is None and "torch_beats_per_s" in t["notes"]
@@ -94,22 +102,56 @@ def test_child_peak_rss_is_its_own():
     del ballast
 
 
-@pytest.mark.skipif(not HAS_TORCH, reason="torch is the optional extra `bench`")
-def test_torch_model_is_the_same_architecture():
-    import torch
-    from flax import nnx
+def test_timer_shim_times_a_command_and_keeps_its_exit_code(tmp_path):
+    """The `python` that dvc finds first on PATH in the repro copy (repro.shim)."""
+    log, python = tmp_path / "stages.jsonl", tmp_path / "python"
+    python.write_text(shim(log))
+    python.chmod(0o755)
+    assert subprocess.run([str(python), "-c", "pass"]).returncode == 0
+    assert subprocess.run([str(python), "-c", "import sys; sys.exit(3)"]).returncode == 3
+    first, second = (json.loads(line) for line in log.read_text().splitlines())
+    assert first["cmd"] == [sys.executable, "-c", "pass"] and first["rc"] == 0
+    assert second["rc"] == 3 and first["s"] > 0 and 0 < first["rss_mb"] < 100
 
-    from ecgcnn.bench_torch import BeatClassifier
+
+def test_extract_child_does_not_import_jax():
+    code = "import sys, ecgcnn.bench.extract_child; print('jax' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert out.stdout.strip() == "False", out.stderr[-2000:]
+
+
+CONFIGS = {
+    "committed": {"filters": 32, "kernel_size": 5, "blocks": 4, "dense": 64, "rr_hidden": 32,
+                  "dropout": 0.2, "rhythm_decides_s": True, "shape_channels": [0, 1]},
+    "one_channel": {"filters": 8, "kernel_size": 3, "blocks": 3, "dense": 16, "rr_hidden": 8,
+                    "dropout": 0.2, "rhythm_decides_s": False, "shape_channels": [0]},
+}
+
+
+@pytest.mark.skipif(not HAS_TORCH, reason="torch is the optional extra `bench`")
+@pytest.mark.parametrize("name", CONFIGS)
+def test_torch_model_computes_the_flax_model(name):
+    """Same weights, same logits: the PyTorch reference is the same function, SAME pooling
+    (1 sample before, 2 after at length 126) and flattening order included."""
+    import jax.numpy as jnp
+    import torch
+
+    from ecgcnn.beats import RR_FEATURES
+    from ecgcnn.bench.torch_net import BeatClassifier, load_flax_params
     from ecgcnn.model import build_model, count_params
 
-    cfg = {"filters": 32, "kernel_size": 5, "blocks": 4, "dense": 64, "rr_hidden": 32,
-           "dropout": 0.2, "rhythm_decides_s": True,
-           "shape_channels": [0, 1]}
-    flax_model = nnx.eval_shape(lambda: build_model(cfg, 126, 2, 6, seed=0))  # shapes only
-    torch_model = BeatClassifier(window=126, channels=2, rr_features=6, **cfg)
+    cfg, k = CONFIGS[name], len(RR_FEATURES)
+    flax_model = build_model(cfg, 126, 2, k, seed=0)
+    torch_model = BeatClassifier(window=126, channels=2, rr_features=k, **cfg)
     assert sum(p.numel() for p in torch_model.parameters()) == count_params(flax_model)
-    torch_model.eval()
-    rr, keep = torch.randn(3, 6), torch.ones(3)
-    a, b = (torch_model(torch.randn(3, 2, 126), rr, keep) for _ in range(2))
-    assert a.shape == (3, 5)
-    assert torch.allclose((a - b)[:, 0], (a - b)[:, 1])  # N and S share the shape logit
+    load_flax_params(torch_model, flax_model).eval()
+
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((8, 126, 2), dtype=np.float32)
+    rr = rng.standard_normal((8, k), dtype=np.float32)
+    expected = np.asarray(flax_model(jnp.asarray(x), jnp.asarray(rr)))
+    with torch.no_grad():
+        got = torch_model(torch.from_numpy(x.transpose(0, 2, 1).copy()), torch.from_numpy(rr),
+                          torch.ones(8)).numpy()
+    assert got.shape == (8, 5)
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)

@@ -1,15 +1,31 @@
 """The classifier, loss and optimizer of model.py/train.py in PyTorch: a reference point for the
-Flax train step in bench.py. Eager, CPU, float32, torch's default threads, the usual
-zero_grad/backward/step loop. Only bench.py imports this module: torch is an optional extra.
+Flax train step (train_step.py). Eager, CPU, float32, torch's default threads, the usual
+zero_grad/backward/step loop. The same function as the Flax net: load_flax_params copies a
+Flax model's weights in and the logits agree (tests/test_bench.py). The only module of the
+benchmark that imports torch: torch is an optional extra.
 """
 
 import math
 import statistics
 import time
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from ..pooling import same_padding
+
+POOL_WINDOW, POOL_STRIDE = 5, 2  # model.ResidualBlock's max pool
+
+
+def max_pool_same(x):
+    """Flax's SAME max pool on x [batch, channels, length]. XLA pads (before, after) =
+    (1, 2) for length 126 and (2, 2) for 63; max_pool1d(padding=2) would pad 2 on both sides
+    and shift every window by one sample."""
+    _, before, after = same_padding(x.shape[-1], POOL_WINDOW, POOL_STRIDE)
+    return F.max_pool1d(F.pad(x, (before, after), value=float("-inf")), POOL_WINDOW,
+                        POOL_STRIDE)
 
 
 class ResidualBlock(nn.Module):
@@ -20,8 +36,7 @@ class ResidualBlock(nn.Module):
 
     def forward(self, x):
         y = self.conv2(F.relu(self.conv1(x)))
-        # padding 2 gives the same output length as Flax's SAME pooling (window 5, stride 2)
-        return F.max_pool1d(F.relu(x + y), 5, 2, padding=2)
+        return max_pool_same(F.relu(x + y))
 
 
 class BeatClassifier(nn.Module):
@@ -52,6 +67,36 @@ class BeatClassifier(nn.Module):
         return shape_logits + self.rr_out(F.relu(self.rr_dense(rr)))
 
 
+def load_flax_params(torch_model, flax_model):
+    """Copy the weights of a Flax model.BeatClassifier into `torch_model` (same config)."""
+
+    def value(param):
+        return torch.from_numpy(np.array(param[...], np.float32))
+
+    def conv(dest, src):  # Flax kernel [k, in, out], torch [out, in, k]
+        dest.weight.data = value(src.kernel).permute(2, 1, 0).contiguous()
+        dest.bias.data = value(src.bias)
+
+    def linear(dest, src, weight=None):  # Flax kernel [in, out], torch [out, in]
+        dest.weight.data = (value(src.kernel).T if weight is None else weight).contiguous()
+        dest.bias.data = value(src.bias)
+
+    conv(torch_model.stem, flax_model.stem)
+    for dest, src in zip(torch_model.blocks, flax_model.blocks, strict=True):
+        conv(dest.conv1, src.conv1)
+        conv(dest.conv2, src.conv2)
+    # Flax flattens h [batch, length, channels] length-major, torch [batch, channels, length]
+    # channel-major: row l * C + c of the Flax kernel is column c * L + l of torch's weight.
+    channels = torch_model.stem.out_channels
+    kernel = value(flax_model.shape_dense.kernel)
+    length = kernel.shape[0] // channels
+    linear(torch_model.shape_dense, flax_model.shape_dense,
+           kernel.reshape(length, channels, -1).permute(2, 1, 0).reshape(-1, length * channels))
+    for name in ("shape_out", "rr_dense", "rr_out"):
+        linear(getattr(torch_model, name), getattr(flax_model, name))
+    return torch_model
+
+
 def warmup_cosine(train_cfg, steps_per_epoch):
     """optax.warmup_cosine_decay_schedule as train.make_optimizer sets it, as an lr factor."""
     warmup = steps_per_epoch // 2
@@ -68,8 +113,8 @@ def warmup_cosine(train_cfg, steps_per_epoch):
 
 def train_throughput(model_cfg, train_cfg, window, channels, rr_features, batch, steps, reps,
                      compile=False):
-    """Median beats/s of `reps` epochs of `steps` steps at `batch` on random data, and the time
-    of the first step (torch.compile compiles there)."""
+    """Beats/s of the fastest and of the median of `reps` epochs of `steps` steps at `batch`
+    on random data, and the time of the first step (torch.compile compiles there)."""
     torch.manual_seed(0)
     n = batch * steps
     x = torch.randn(n, channels, window)
@@ -101,7 +146,8 @@ def train_throughput(model_cfg, train_cfg, window, channels, rr_features, batch,
         for idx in torch.randperm(n).view(steps, batch):
             step(idx)
         seconds.append(time.perf_counter() - start)
-    return {"beats_per_s": n / statistics.median(seconds), "first_step_s": first_step_s}
+    return {"beats_per_s": n / min(seconds), "beats_per_s_median": n / statistics.median(seconds),
+            "first_step_s": first_step_s}
 
 
 def info():
