@@ -53,9 +53,11 @@ CANDIDATES = {
     "narrow": ({"model": {"filters": 16, "dense": 32}}, ()),
     "smooth_narrow": ({"model": {"filters": 16, "dense": 32}}, ("label_smoothing",)),
     "smooth_epochs8": ({"train": {"epochs": 8}}, ("label_smoothing",)),
+    "p_wave": ({}, ("p_wave",)),
 }
 LABEL_SMOOTHING = 0.1
 NB_RR_BEATS = 3  # beats on each side whose RR features the rhythm path also reads
+P_WAVE_S = (0.22, 0.06)  # where a P wave sits: from 220 to 60 ms before the R peak
 
 
 def neighbour(values, record, offset):
@@ -67,6 +69,21 @@ def neighbour(values, record, offset):
     ok[ok] = record[src[ok]] == record[ok]
     out[ok] = values[src[ok]]
     return out
+
+
+def p_wave_features(x, fs, before_s):
+    """How the P-wave stretch of each beat compares with its template's (the median beat of
+    the ~4 minutes around it): correlation, and the RMS of the difference (R amplitude = 1).
+    Channel 0 is the beat, channel 1 the beat minus the template."""
+    r_peak = round(before_s * fs)
+    a, b = (r_peak - round(s * fs) for s in P_WAVE_S)
+    beat = x[:, a:b, 0].astype(np.float64)
+    template = beat - x[:, a:b, 1]
+    beat = beat - beat.mean(1, keepdims=True)
+    template = template - template.mean(1, keepdims=True)
+    corr = (beat * template).sum(1) / np.sqrt((beat**2).sum(1) * (template**2).sum(1) + 1e-6)
+    rms = np.sqrt((x[:, a:b, 1].astype(np.float64) ** 2).mean(1))
+    return np.stack([corr, np.clip(rms, 0, 1)], axis=1)
 
 
 def transform(beats, names):
@@ -81,6 +98,10 @@ def transform(beats, names):
         rr = np.concatenate([rr] + [neighbour(beats["rr"], record, k)
                                     for k in range(-NB_RR_BEATS, NB_RR_BEATS + 1) if k],
                             axis=-1)
+    if "p_wave" in names:  # for the rhythm path: S beats' P waves differ or are hidden
+        extract = load_params()["extract"]
+        rr = np.concatenate([rr, p_wave_features(beats["x"], extract["target_fs"],
+                                                 extract["window_before_s"])], axis=-1)
     return {**beats, "x": x.astype(np.float32), "rr": rr.astype(np.float32)}
 
 

@@ -1,8 +1,9 @@
 """The classifier, loss and optimizer of model.py/train.py in PyTorch: a reference point for the
-Flax train step (train_step.py). Eager, CPU, float32, torch's default threads, the usual
-zero_grad/backward/step loop. The same function as the Flax net: load_flax_params copies a
-Flax model's weights in and the logits agree (tests/test_bench.py). The only module of the
-benchmark that imports torch: torch is an optional extra.
+Flax train step (train_step.py). Eager, float32, torch's default threads, the usual
+zero_grad/backward/step loop, on the GPU where torch sees one, else the CPU. The same function
+as the Flax net: load_flax_params copies a Flax model's weights in and the logits agree
+(tests/test_bench.py). The only module of the benchmark that imports torch: torch is an
+optional extra.
 """
 
 import math
@@ -17,6 +18,7 @@ from torch import nn
 from ..pooling import same_padding
 
 POOL_WINDOW, POOL_STRIDE = 5, 2  # model.ResidualBlock's max pool
+DEVICE = torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
 def max_pool_same(x):
@@ -117,16 +119,16 @@ def train_throughput(model_cfg, train_cfg, window, channels, rr_features, batch,
     on random data, and the time of the first step (torch.compile compiles there)."""
     torch.manual_seed(0)
     n = batch * steps
-    x = torch.randn(n, channels, window)
-    rr = torch.randn(n, rr_features)
-    y = torch.randint(0, 5, (n,))
+    x = torch.randn(n, channels, window, device=DEVICE)
+    rr = torch.randn(n, rr_features, device=DEVICE)
+    y = torch.randint(0, 5, (n,), device=DEVICE)
     model = BeatClassifier(window=window, channels=channels, rr_features=rr_features,
-                           **model_cfg)
+                           **model_cfg).to(DEVICE)
     opt = torch.optim.AdamW(model.parameters(), lr=train_cfg["lr"],
                             weight_decay=train_cfg["weight_decay"])
     sched = torch.optim.lr_scheduler.LambdaLR(opt, warmup_cosine(train_cfg, steps))
     forward = torch.compile(model) if compile else model
-    keep_p = torch.full((batch,), 1.0 - train_cfg["shape_dropout"])
+    keep_p = torch.full((batch,), 1.0 - train_cfg["shape_dropout"], device=DEVICE)
 
     def step(idx):
         loss = F.cross_entropy(forward(x[idx], rr[idx], torch.bernoulli(keep_p)), y[idx])
@@ -138,17 +140,25 @@ def train_throughput(model_cfg, train_cfg, window, channels, rr_features, batch,
 
     model.train()
     start = time.perf_counter()
-    step(torch.arange(batch))
+    step(torch.arange(batch, device=DEVICE))
+    synchronize()
     first_step_s = time.perf_counter() - start
     seconds = []
     for _ in range(reps):
         start = time.perf_counter()
-        for idx in torch.randperm(n).view(steps, batch):
+        for idx in torch.randperm(n, device=DEVICE).view(steps, batch):
             step(idx)
+        synchronize()  # CUDA runs asynchronously, like JAX: wait before reading the clock
         seconds.append(time.perf_counter() - start)
     return {"beats_per_s": n / min(seconds), "beats_per_s_median": n / statistics.median(seconds),
             "first_step_s": first_step_s}
 
 
+def synchronize():
+    if DEVICE.type == "cuda":
+        torch.cuda.synchronize()
+
+
 def info():
-    return {"torch": torch.__version__, "torch_threads": torch.get_num_threads()}
+    return {"torch": torch.__version__, "torch_threads": torch.get_num_threads(),
+            "torch_device": str(DEVICE)}

@@ -55,6 +55,7 @@ def flax_train_step(model_cfg, train_cfg, window, batch, steps, reps):
     compile_s = time.perf_counter() - start
     cost = compiled.cost_analysis()
     cost = cost[0] if isinstance(cost, list | tuple) else cost
+    scratch = getattr(compiled.memory_analysis(), "temp_size_in_bytes", None)
 
     seconds = []
     for rep in range(reps + 1):  # the first epoch compiles run_epoch's permutation and slicing
@@ -64,8 +65,11 @@ def flax_train_step(model_cfg, train_cfg, window, batch, steps, reps):
                                                   jax.random.fold_in(key, rep))
         loss.block_until_ready()
         seconds.append(time.perf_counter() - start)
+    # On a GPU, the device's peak so far includes what XLA's autotuner took while compiling.
+    stats = jax.devices()[0].memory_stats() or {}
     return {**throughput(batch * run.steps, seconds[1:]), "compile_s": compile_s,
-            "xla_flops": (cost or {}).get("flops")}
+            "xla_flops": (cost or {}).get("flops"), "scratch_mb": scratch and scratch / 2**20,
+            "device_peak_mb": stats.get("peak_bytes_in_use", 0) / 2**20 or None}
 
 
 def matmul_gflops(n, reps=10):
@@ -113,8 +117,9 @@ def torch_rows(rows, settings, model_cfg, train_cfg, window, compile, notes):
 
 
 def bench_train_step(settings, model_cfg, train_cfg, window):
-    committed = train_cfg["batch_size"]  # the headline numbers are those at this batch
-    headline = committed if committed in settings["batches"] else settings["batches"][0]
+    # The headline numbers are those at the committed batch (or the GPU's headline batch).
+    headline = settings["headline"] or train_cfg["batch_size"]
+    headline = headline if headline in settings["batches"] else settings["batches"][0]
     flops_per_beat = 3 * forward_flops(model_cfg, window)  # backward ~ 2x forward
     rows, notes = {}, {}
     for batch in settings["batches"]:
@@ -123,7 +128,8 @@ def bench_train_step(settings, model_cfg, train_cfg, window):
         r = flax_train_step(model_cfg, train_cfg, window, batch, steps, settings["reps"])
         rows[batch] = {"steps": steps, "flax_beats_per_s": r["beats_per_s"],
                        "flax_beats_per_s_median": r["beats_per_s_median"],
-                       "compile_s": r["compile_s"], "flops_per_step_analytic":
+                       "compile_s": r["compile_s"], "scratch_mb": r["scratch_mb"],
+                       "device_peak_mb": r["device_peak_mb"], "flops_per_step_analytic":
                        flops_per_beat * batch, "flops_per_step_xla": r["xla_flops"],
                        "gflops_per_s": flops_per_beat * r["beats_per_s"] / 1e9,
                        "torch_beats_per_s": None, "torch_beats_per_s_median": None,
