@@ -22,9 +22,12 @@ test: venv
 	$(BIN)/ruff check src stages tests experiments bench
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/pytest
 
+# No preallocation: on a GPU, JAX would reserve 75 % of its memory up front, and the
+# benchmark's child processes (training, predict) and PyTorch need their share.
 bench: venv
 	$(BIN)/pip install -q -c requirements.lock -e '.[bench]'
-	GLIBC_TUNABLES=$(MALLOC) PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m ecgcnn.bench
+	XLA_PYTHON_CLIENT_PREALLOCATE=false GLIBC_TUNABLES=$(MALLOC) PATH=$(CURDIR)/$(BIN):$$PATH \
+		$(BIN)/python -m ecgcnn.bench
 
 # Rebuild .dvc/plots_offline.html from the pinned npm tarballs (checksums verified).
 html-template: venv

@@ -131,11 +131,16 @@ def beats_of_signal(signal, fs, peaks, find, cfg):
 
 
 def compile_model(model, config):
-    """predict_probs on one blank beat: compiles the function predict_record calls."""
+    """predict_probs on one blank beat: compiles the function predict_record calls. Only a
+    head start: on any failure the real call compiles again and reports its own error."""
     from .train import predict_probs
 
-    predict_probs(model, np.zeros((1, config["window"], config["channels"]), np.float32),
-                  np.zeros((1, config["rr_features"]), np.float32), batch_size=PREDICT_BATCH)
+    try:
+        predict_probs(model, np.zeros((1, config["window"], config["channels"]), np.float32),
+                      np.zeros((1, config["rr_features"]), np.float32),
+                      batch_size=PREDICT_BATCH)
+    except Exception:  # not the place to report it: see above
+        pass
 
 
 def predict_record(record, model_dir, annotations="atr", detect=False, lead=None, model=None):
@@ -155,11 +160,15 @@ def predict_record(record, model_dir, annotations="atr", detect=False, lead=None
     path = record_path(record, annotations)
     name = path.name
     read_header_fs(path)  # a bad header is reported before the model is loaded
-    model, config = model or load_model(model_dir)
-    # XLA compiles the model in this thread (without the GIL) while this one reads the record
-    # and runs GQRS (a Python loop): half a second less, a seventh of the whole command.
-    warm_up = threading.Thread(target=compile_model, args=(model, config), daemon=True)
-    warm_up.start()
+    # A model loaded here is compiled in a background thread (XLA compiles without Python's
+    # lock) while this one reads the record and runs GQRS, a Python loop. A model passed in
+    # (`ecgcnn score`: one per database) was compiled by the first record.
+    warm_up = None
+    if model is None:
+        model = load_model(model_dir)
+        warm_up = threading.Thread(target=compile_model, args=model, daemon=True)
+        warm_up.start()
+    model, config = model
     cfg = config["extract"]
     wanted_lead = lead if lead is not None else cfg.get("lead")
     long = long_record(path, wanted_lead, CHUNK_S)  # None: read whole
@@ -212,7 +221,8 @@ def predict_record(record, model_dir, annotations="atr", detect=False, lead=None
     if x.shape[1:] != (config["window"], config["channels"]):
         raise EcgError(f"{model_dir}: the model takes windows {config['window']} x "
                        f"{config['channels']}, its extract params give {x.shape[1:]}")
-    warm_up.join()
+    if warm_up:
+        warm_up.join()
     probs = predict_probs(model, x, rr, batch_size=PREDICT_BATCH)
 
     samples = np.asarray(peaks)[kept]

@@ -11,8 +11,10 @@ def fmt(value, digits=0):
 
 def train_step_table(r):
     m, t = r["machine"], r["train_step"]
-    lines = [f"Machine: {m['cpu_model']}, {m['cores']} cores, jax {m['jax']}"
-             + (f", torch {t['torch']} ({t['torch_threads']} threads)" if "torch" in t else "")
+    lines = [f"Machine: {m['cpu_model']}, {m['cores']} cores, jax {m['jax']} on "
+             f"{', '.join(m['jax_devices'])}"
+             + (f", torch {t['torch']} on {t.get('torch_device', 'cpu')} "
+                f"({t['torch_threads']} threads)" if "torch" in t else "")
              + f"; load average {m['load_avg_1min_at_start']} at start"
              + (" (--tiny)" if r["tiny"] else "") + ". Beats/s of the fastest of "
              f"{t['reps']} epochs (medians in the JSON).", "",

@@ -1,15 +1,16 @@
 """The classifier, loss and optimizer of model.py/train.py in PyTorch: a reference point for the
 Flax train step (train_step.py). Eager, float32, torch's default threads, the usual
-zero_grad/backward/step loop, on the GPU where torch sees one, else the CPU. The same function
-as the Flax net: load_flax_params copies a Flax model's weights in and the logits agree
-(tests/test_bench.py). The only module of the benchmark that imports torch: torch is an
-optional extra.
+zero_grad/backward/step loop, on the GPU where both torch and JAX run on one, else the CPU.
+The same function as the Flax net: load_flax_params copies a Flax model's weights in and
+the logits agree (tests/test_bench.py). The only module of the benchmark that imports torch:
+torch is an optional extra.
 """
 
 import math
 import statistics
 import time
 
+import jax
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -18,7 +19,10 @@ from torch import nn
 from ..pooling import same_padding
 
 POOL_WINDOW, POOL_STRIDE = 5, 2  # model.ResidualBlock's max pool
-DEVICE = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+# The GPU only when JAX's train step runs on one too: a CUDA torch wheel beside a CPU-only jax
+# would otherwise compare PyTorch on the GPU with Flax on the CPU.
+DEVICE = torch.device("cuda" if torch.cuda.is_available() and jax.default_backend() == "gpu"
+                      else "cpu")
 
 
 def max_pool_same(x):
@@ -72,8 +76,10 @@ class BeatClassifier(nn.Module):
 def load_flax_params(torch_model, flax_model):
     """Copy the weights of a Flax model.BeatClassifier into `torch_model` (same config)."""
 
+    device = next(torch_model.parameters()).device
+
     def value(param):
-        return torch.from_numpy(np.array(param[...], np.float32))
+        return torch.from_numpy(np.array(param[...], np.float32)).to(device)
 
     def conv(dest, src):  # Flax kernel [k, in, out], torch [out, in, k]
         dest.weight.data = value(src.kernel).permute(2, 1, 0).contiguous()

@@ -66,6 +66,7 @@ def flax_train_step(model_cfg, train_cfg, window, batch, steps, reps):
         loss.block_until_ready()
         seconds.append(time.perf_counter() - start)
     # On a GPU, the device's peak so far includes what XLA's autotuner took while compiling.
+    # A running peak of this process: right per batch because the batches grow.
     stats = jax.devices()[0].memory_stats() or {}
     return {**throughput(batch * run.steps, seconds[1:]), "compile_s": compile_s,
             "xla_flops": (cost or {}).get("flops"), "scratch_mb": scratch and scratch / 2**20,
