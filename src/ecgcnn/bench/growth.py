@@ -25,8 +25,7 @@ from ..params import load_params
 from ..resample import resample_indices
 from ..splits import split
 from .settings import CHANNELS, RR_FEATURES, configs
-
-INFER_BATCH = 4096  # evaluate's batch (params evaluate.batch_size)
+from .train_step import timed_epochs
 
 
 def training_beats(beats, params, settings, tiny):
@@ -38,32 +37,18 @@ def training_beats(beats, params, settings, tiny):
     return subset(beats, np.random.default_rng(0).permutation(idx))  # fractions mix classes
 
 
-def epoch_seconds(run, key):
-    """Seconds of the second of two epochs (the first compiles the step, the permutation and
-    the slicing); returns the trained params too."""
-    params, opt_state, seconds = run.params, run.opt_state, []
-    for epoch in range(2):
-        start = time.perf_counter()
-        params, opt_state, loss = train.run_epoch(run.step, params, opt_state, run.data,
-                                                  run.batch_size, run.steps,
-                                                  jax.random.fold_in(key, epoch))
-        float(loss)
-        seconds.append(time.perf_counter() - start)
-    return seconds[1], params
-
-
-def inference_beats_per_s(run, params, beats):
-    """Inference as evaluate runs it (predict_probs' jitted function at batch 4096), warm."""
+def inference_beats_per_s(run, params, beats, batch):
+    """Inference as evaluate runs it (predict_probs' jitted function at its batch), warm."""
     predict = train.make_predict(run.graphdef, run.mesh)
-    x = np.resize(beats["x"], (max(len(beats["y"]), INFER_BATCH), *beats["x"].shape[1:]))
+    x = np.resize(beats["x"], (max(len(beats["y"]), batch), *beats["x"].shape[1:]))
     rr = np.resize(beats["rr"], (len(x), RR_FEATURES))
-    batches = len(x) // INFER_BATCH
-    predict(params, x[:INFER_BATCH], rr[:INFER_BATCH]).block_until_ready()
+    batches = len(x) // batch
+    predict(params, x[:batch], rr[:batch]).block_until_ready()
     start = time.perf_counter()
-    out = [predict(params, x[i * INFER_BATCH:(i + 1) * INFER_BATCH],
-                   rr[i * INFER_BATCH:(i + 1) * INFER_BATCH]) for i in range(batches)]
+    out = [predict(params, x[i * batch:(i + 1) * batch], rr[i * batch:(i + 1) * batch])
+           for i in range(batches)]
     jax.block_until_ready(out)
-    return batches * INFER_BATCH / (time.perf_counter() - start)
+    return batches * batch / (time.perf_counter() - start)
 
 
 def main(beats_path, model_dir, tiny):
@@ -77,16 +62,19 @@ def main(beats_path, model_dir, tiny):
         n = int(fraction * len(beats["y"]))
         model = build_model(model_cfg, window, CHANNELS, RR_FEATURES, seed=0)
         run = train.setup(model, {k: beats[k][:n] for k in ("x", "rr", "y")}, train_cfg)
-        growth[str(fraction)], trained = epoch_seconds(run, key)
+        # the second of two epochs: the first compiles the step, the permutation, the slicing
+        seconds, trained = timed_epochs(run, 2, key)
+        growth[str(fraction)] = seconds[1]
         beats_used[str(fraction)] = run.steps * run.batch_size
 
-    infer = inference_beats_per_s(run, trained, beats)
+    infer_batch = params["evaluate"]["batch_size"]
+    infer = inference_beats_per_s(run, trained, beats, infer_batch)
     nnx.update(model, jax.device_get(trained))
     save_model(model_dir, model, {"model": model_cfg, "extract": params["extract"],
                                   "window": window, "channels": CHANNELS,
                                   "rr_features": RR_FEATURES, "protocol": "bench"})
     print(json.dumps({"growth": growth, "beats": beats_used, "batch": run.batch_size,
-                      "inference_beats_per_s": infer, "inference_batch": INFER_BATCH}))
+                      "inference_beats_per_s": infer, "inference_batch": infer_batch}))
 
 
 if __name__ == "__main__":

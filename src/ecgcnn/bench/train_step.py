@@ -42,29 +42,38 @@ def throughput(beats, seconds):
             "beats_per_s_median": beats / statistics.median(seconds)}
 
 
+def timed_epochs(run, epochs, key):
+    """Seconds of each of `epochs` epochs of train.run_epoch from a train.setup `run`, and the
+    trained parameters."""
+    params, opt_state, seconds = run.params, run.opt_state, []
+    for epoch in range(epochs):
+        start = time.perf_counter()
+        params, opt_state, loss = train.run_epoch(run.step, params, opt_state, run.data,
+                                                  run.batch_size, run.steps,
+                                                  jax.random.fold_in(key, epoch))
+        loss.block_until_ready()
+        seconds.append(time.perf_counter() - start)
+    return seconds, params
+
+
 def flax_train_step(model_cfg, train_cfg, window, batch, steps, reps):
     """The project's jitted step and epoch loop (train.setup, train.run_epoch, as fit() runs
     them) on `batch * steps` random beats: beats/s, compile seconds, XLA's FLOP count."""
     model = build_model(model_cfg, window, CHANNELS, RR_FEATURES, seed=0)
     run = train.setup(model, random_beats(batch * steps, window), dict(train_cfg,
                                                                         batch_size=batch))
-    params, opt_state, key = run.params, run.opt_state, jax.random.key(0)
+    key = jax.random.key(0)
 
     start = time.perf_counter()  # jit reuses this AOT executable: the first call is fast
-    compiled = run.step.lower(params, opt_state, run.data, jnp.arange(batch), key).compile()
+    compiled = run.step.lower(run.params, run.opt_state, run.data, jnp.arange(batch),
+                              key).compile()
     compile_s = time.perf_counter() - start
     cost = compiled.cost_analysis()
     cost = cost[0] if isinstance(cost, list | tuple) else cost
     scratch = getattr(compiled.memory_analysis(), "temp_size_in_bytes", None)
 
-    seconds = []
-    for rep in range(reps + 1):  # the first epoch compiles run_epoch's permutation and slicing
-        start = time.perf_counter()
-        params, opt_state, loss = train.run_epoch(run.step, params, opt_state, run.data,
-                                                  run.batch_size, run.steps,
-                                                  jax.random.fold_in(key, rep))
-        loss.block_until_ready()
-        seconds.append(time.perf_counter() - start)
+    # The first epoch also compiles run_epoch's permutation and slicing: not counted.
+    seconds, _ = timed_epochs(run, reps + 1, key)
     # On a GPU, the device's peak so far includes what XLA's autotuner took while compiling.
     # A running peak of this process: right per batch because the batches grow.
     stats = jax.devices()[0].memory_stats() or {}
