@@ -1,8 +1,9 @@
-"""DVC stage: one fold of the patient-grouped cross-validation on DS1, with one seed.
+"""DVC stage: one fold of a protocol's patient-grouped cross-validation, every seed of cv.seeds.
 
-Trains on DS1 minus the fold's records (resampled like the inter_patient training set) and
-scores the fold's patients after every epoch, then under the cross-condition check's
-recording conditions (robustness.py). DS2 is never loaded.
+Trains on the protocol's training records minus the fold's (resampled like its training set)
+and scores the fold's patients after every epoch, per record, and under the cross-condition
+check's recording conditions (robustness.py). The fold's models are kept (models/cv/): they
+are the models that never saw these patients. DS2 is never loaded.
 """
 
 import sys
@@ -10,24 +11,23 @@ import sys
 import jax
 import numpy as np
 
+from ecgcnn.checkpoint import model_config, save_model
 from ecgcnn.cv import check_folds, fold_sets
-from ecgcnn.dataset import BEATS_PATH, CONDITIONS_PATH, subset
-from ecgcnn.io import EcgError, load_arrays, write_json
+from ecgcnn.dataset import BEATS_PATH, CONDITIONS_PATH, cv_models_dir, cv_path, subset
+from ecgcnn.io import EcgError, atomic_path, load_arrays, write_json
 from ecgcnn.metrics import confusion
 from ecgcnn.model import build_model
 from ecgcnn.params import load_params
 from ecgcnn.resample import resample_indices
 from ecgcnn.robustness import condition_name
+from ecgcnn.splits import training_records
 from ecgcnn.train import fit, predict_probs
 
 
-def main(fold, seed):
-    params = load_params(protocol="inter_patient", devices=jax.device_count())
-    beats = load_arrays(BEATS_PATH)
-    folds = check_folds(params["cv"]["folds"], beats["record"], beats["label"])
-    if not 0 <= fold < len(folds):
-        raise EcgError(f"fold {fold}: params cv.folds has {len(folds)} folds")
-    sets = fold_sets(beats["record"], folds, fold)
+def run_seed(params, beats, recorded, folds, fold, seed, protocol):
+    """Train one fold model and score its held-out records; returns (run dict, model, train)."""
+    training = training_records(beats["record"], beats["database"], params["split"]["extra_train"])
+    sets = fold_sets(beats["record"], folds, fold, training)
     train = subset(beats, resample_indices(sets["train"], beats["label"], **params["resample"]))
     held_out = subset(beats, sets["test"])
     _, window, channels = train["x"].shape
@@ -39,26 +39,45 @@ def main(fold, seed):
         by_epoch.append(confusion(held_out["y"], predicted["last"]).tolist())
 
     summary = fit(model, train, None, {**params["train"], "seed": seed}, on_epoch=score)
-    by_record = {}  # the last epoch's, per patient: which patients carry the errors
+    by_record, database_of = {}, {}  # the last epoch's, per patient: who carries the errors
     for record in folds[fold]:
         mine = held_out["record"] == record
         by_record[record] = confusion(held_out["y"][mine], predicted["last"][mine]).tolist()
+        database_of[record] = str(beats["database"][sets["test"][mine][0]])
     by_condition = {}
-    recorded = load_arrays(CONDITIONS_PATH)
     for i, condition in enumerate(params["cv"]["conditions"]):
         mine = (recorded["condition"] == i) & np.isin(recorded["record"], folds[fold])
         pred = predict_probs(model, recorded["x"][mine], recorded["rr"][mine]).argmax(1)
         by_condition[condition_name(condition)] = confusion(recorded["label"][mine], pred).tolist()
-    write_json(f"data/cv/fold{fold}-seed{seed}.json", {
-        "fold": fold, "seed": seed, "records": folds[fold], "confusion_by_epoch": by_epoch,
-        "confusion_by_record": by_record, "confusion_by_condition": by_condition,
-        "train_seconds": summary["train_seconds"]})
-    print(f"fold {fold} seed {seed}: held-out accuracy by epoch",
-          [round(float(np.trace(cm) / np.sum(cm)), 4) for cm in by_epoch])
+    run = {"protocol": protocol, "fold": fold, "seed": seed, "records": folds[fold],
+           "confusion_by_epoch": by_epoch, "confusion_by_record": by_record,
+           "database_of_record": database_of, "confusion_by_condition": by_condition,
+           "train_seconds": summary["train_seconds"]}
+    print(f"{protocol} fold {fold} seed {seed}: held-out accuracy by epoch",
+          [round(float(np.trace(cm) / np.sum(cm)), 4) for cm in by_epoch], flush=True)
+    return run, model, train
+
+
+def main(protocol, fold):
+    params = load_params(protocol=protocol, devices=jax.device_count())
+    beats = load_arrays(BEATS_PATH)
+    training = training_records(beats["record"], beats["database"], params["split"]["extra_train"])
+    folds = check_folds(params["cv"]["folds"], beats["record"], beats["label"], training)
+    if not 0 <= fold < len(folds):
+        raise EcgError(f"fold {fold}: params protocols.{protocol}.cv.folds has {len(folds)} "
+                       "folds")
+    recorded = load_arrays(CONDITIONS_PATH)
+    runs = []
+    with atomic_path(cv_models_dir(protocol, fold)) as models:
+        for seed in params["cv"]["seeds"]:
+            run, model, train = run_seed(params, beats, recorded, folds, fold, seed, protocol)
+            save_model(models / f"seed{seed}", model, model_config(params, train, protocol, seed))
+            runs.append(run)
+    write_json(cv_path(protocol, fold), runs)
 
 
 if __name__ == "__main__":
     try:
-        main(int(sys.argv[1]), int(sys.argv[2]))
+        main(sys.argv[1], int(sys.argv[2]))
     except EcgError as e:
         sys.exit(f"error: {e}")

@@ -10,36 +10,33 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import classification_report
 
-from ecgcnn import ec57, plots
+from ecgcnn import plots
 from ecgcnn.aami import CLASSES
 from ecgcnn.checkpoint import load_model
-from ecgcnn.dataset import load_sets, model_dir, seeds_of
+from ecgcnn.dataset import load_sets, model_dir
 from ecgcnn.io import EcgError, save_figure, write_csv, write_json, write_text
-from ecgcnn.metrics import confusion, evaluation, roc_curves
+from ecgcnn.metrics import roc_curves
 from ecgcnn.params import load_params
-from ecgcnn.train import predict_probs
+from ecgcnn.scoring import per_record_rows, predict_seeds, scores
 
 
 def main(protocol):
     params = load_params(protocol=protocol)
     cfg = params["evaluate"]
     test = load_sets(protocol, names=("test",))["test"]
-    probs = {}
-    for seed in seeds_of(params["models"], protocol):
-        model, config = load_model(model_dir(protocol, seed))
-        probs[seed] = predict_probs(model, test["x"], test["rr"], batch_size=cfg["batch_size"])
+    probs = predict_seeds(params["models"], protocol, test, cfg["batch_size"])
     default = next(iter(probs))
+    _, config = load_model(model_dir(protocol, default))
     y, p = test["y"], probs[default]
-    scores, cm = evaluation(y, p)
-    write_json(f"metrics/{protocol}/eval.json", {**scores, "ec57": ec57.gross(cm)})
-    write_json(f"metrics/{protocol}/seeds.json",
-               ec57.over_seeds({s: confusion(y, q.argmax(1)) for s, q in probs.items()}))
+    scores_of_default, seeds, cm = scores(y, probs)
+    write_json(f"metrics/{protocol}/eval.json", scores_of_default)
+    write_json(f"metrics/{protocol}/seeds.json", seeds)
     write_text(f"metrics/{protocol}/report.txt", classification_report(
         y, p.argmax(1), labels=range(len(CLASSES)), target_names=CLASSES, digits=4,
         zero_division=0))
 
     out = f"plots/{protocol}"
-    rows = pd.DataFrame(ec57.per_record(test["record"], y, p.argmax(1)))
+    rows = pd.DataFrame(per_record_rows(test, probs))
     write_csv(f"{out}/per_record.csv", rows)
     save_figure(f"{out}/per_record.png", plots.per_record_figure(
         rows, f"{protocol}: errors per test record (seed {default})"))
@@ -47,14 +44,14 @@ def main(protocol):
     save_figure(f"{out}/confusion.png", plots.confusion_figure(cm, f"{protocol}: test set"))
     curves = roc_curves(y, p)
     write_csv(f"{out}/roc.csv", plots.roc_table(curves))
-    aucs = {c: scores["classes"][c]["auc"] for c in curves}
+    aucs = {c: scores_of_default["classes"][c]["auc"] for c in curves}
     save_figure(f"{out}/roc.png", plots.roc_figure(curves, aucs, f"{protocol}: one-vs-rest ROC"))
     extract = config["extract"]
     before = int(round(extract["window_before_s"] * extract["target_fs"]))
     save_figure(f"{out}/examples.png", plots.examples_figure(
         test["x"], y, extract["target_fs"], before, cfg["example_beats"]))
-    print(f"{protocol} seed {default}: accuracy {scores['accuracy']:.4f}, "
-          f"macro-F1 {scores['macro_f1']:.4f}")
+    print(f"{protocol} seed {default}: accuracy {scores_of_default['accuracy']:.4f}, "
+          f"macro-F1 {scores_of_default['macro_f1']:.4f}")
     print(np.array2string(cm))
 
 

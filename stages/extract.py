@@ -1,26 +1,32 @@
-"""DVC stage: cut every annotated beat of the 48 records into data/beats/beats.npz."""
+"""DVC stage: cut every annotated beat of every configured database into data/beats/beats.npz."""
 
 import sys
 
+import numpy as np
+
 from ecgcnn import plots
 from ecgcnn.aami import class_counts
-from ecgcnn.download import RECORDS
-from ecgcnn.extract import extract_database
+from ecgcnn.extract import extract_databases
 from ecgcnn.io import EcgError, save_arrays, save_figure, write_csv, write_json
 from ecgcnn.params import load_params
 
 
 def main():
-    cfg = load_params()["extract"]
-    dataset, dropped = extract_database("data/raw/mitdb", RECORDS, cfg)
-    counts = class_counts(dataset["label"])
+    params = load_params()
+    dataset, dropped = extract_databases(params["databases"], params["extract"])
     save_arrays("data/beats/beats.npz", **dataset)
-    write_json("metrics/beats.json",
-               {**counts, "total": len(dataset["label"]), "dropped_at_edges": dropped})
-    table = plots.distribution_table({"all records": counts})
+    labels, databases = dataset["label"], dataset["database"]
+    counts = class_counts(labels)
+    by_database = {name: class_counts(labels[databases == name]) for name in params["databases"]}
+    write_json("metrics/beats.json", {
+        **counts, "total": len(labels), "dropped_at_edges": sum(dropped.values()),
+        "databases": {name: {**c, "records": len(np.unique(dataset["record"][databases == name])),
+                             "dropped_at_edges": dropped[name]}
+                      for name, c in by_database.items()}})
+    table = plots.distribution_table(by_database)
     write_csv("plots/beats/class_distribution.csv", table)
     save_figure("plots/beats/class_distribution.png",
-                plots.distribution_figure(table, "MIT-BIH beats per AAMI class"))
+                plots.distribution_figure(table, "Beats per AAMI class and database"))
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ def main(protocol):
     params = load_params(protocol=protocol)
     beats = load_arrays(BEATS_PATH)
     labels = beats["label"]
-    sets = split(protocol, beats["record"], labels, params["split"])
+    sets = split(beats, params["split"], protocol)
     resampled = resample_indices(sets["train"], labels, **params["resample"])
     save_arrays(split_path(protocol), train=resampled, train_original=sets["train"],
                 val=sets["val"], test=sets["test"])

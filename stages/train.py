@@ -5,7 +5,7 @@ import sys
 import jax
 from dvclive import Live
 
-from ecgcnn.checkpoint import save_model
+from ecgcnn.checkpoint import model_config, save_model
 from ecgcnn.dataset import load_sets, model_dir
 from ecgcnn.io import EcgError, atomic_path, write_json
 from ecgcnn.model import build_model
@@ -38,10 +38,7 @@ def main(protocol, seed):
             summary = fit(model, train, val if len(val["y"]) else None,
                           {**params["train"], "seed": seed}, log=log)
 
-    config = {"model": params["model"], "extract": params["extract"], "window": window,
-              "channels": channels, "rr_features": train["rr"].shape[1], "protocol": protocol,
-              "seed": seed}
-    save_model(model_dir(protocol, seed), model, config)
+    save_model(model_dir(protocol, seed), model, model_config(params, train, protocol, seed))
     write_json(f"metrics/{name}/train.json",
                {k: v for k, v in summary.items() if k not in TIMING_KEYS})
     write_json(f"timings/{name}/train.json", {k: summary[k] for k in TIMING_KEYS})

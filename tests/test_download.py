@@ -49,7 +49,7 @@ def test_pinned_list_has_the_145_files():
 def test_mirror_copy_verifies_and_lands(tmp_path, mirror):
     root, sums = mirror
     out = tmp_path / "data" / "mitdb"
-    assert fetch_mitdb(out, mirror=root, progress=False, checksums=sums) is True
+    assert fetch_database("mitdb", out, "https://physionet.org/", mirror=root, progress=False, checksums=sums) is True
     assert_same_files(root, out)
     assert b"\r\n" in (out / "100.hea").read_bytes()
 
@@ -59,7 +59,7 @@ def test_tampered_file_raises_and_leaves_nothing(tmp_path, mirror):
     (root / "100.dat").write_bytes(b"tampered")
     out = tmp_path / "data" / "mitdb"
     with pytest.raises(EcgError) as err:
-        fetch_mitdb(out, mirror=root, progress=False, checksums=sums)
+        fetch_database("mitdb", out, "https://physionet.org/", mirror=root, progress=False, checksums=sums)
     msg = str(err.value)
     assert "100.dat" in msg
     assert sums["100.dat"] in msg
@@ -72,7 +72,7 @@ def test_file_missing_from_mirror(tmp_path, mirror):
     (root / "100.atr").unlink()
     out = tmp_path / "data" / "mitdb"
     with pytest.raises(EcgError, match=r"100\.atr.*mirror") as err:
-        fetch_mitdb(out, mirror=root, progress=False, checksums=sums)
+        fetch_database("mitdb", out, "https://physionet.org/", mirror=root, progress=False, checksums=sums)
     assert str(root) in str(err.value)
     assert list((tmp_path / "data").iterdir()) == []
 
@@ -80,7 +80,7 @@ def test_file_missing_from_mirror(tmp_path, mirror):
 def test_second_run_does_nothing(tmp_path, mirror, monkeypatch):
     root, sums = mirror
     out = tmp_path / "data" / "mitdb"
-    fetch_mitdb(out, mirror=root, progress=False, checksums=sums)
+    fetch_database("mitdb", out, "https://physionet.org/", mirror=root, progress=False, checksums=sums)
     before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
     inode = out.stat().st_ino
 
@@ -88,7 +88,7 @@ def test_second_run_does_nothing(tmp_path, mirror, monkeypatch):
         raise AssertionError("copied although the output was complete")
 
     monkeypatch.setattr(download, "_copy_hashing", no_copy)
-    assert fetch_mitdb(out, mirror=root, progress=False, checksums=sums) is False
+    assert fetch_database("mitdb", out, "https://physionet.org/", mirror=root, progress=False, checksums=sums) is False
     assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before
     assert out.stat().st_ino == inode
 
@@ -97,14 +97,14 @@ def test_second_run_does_nothing(tmp_path, mirror, monkeypatch):
 def test_damaged_output_is_fetched_again(tmp_path, mirror, damage):
     root, sums = mirror
     out = tmp_path / "data" / "mitdb"
-    fetch_mitdb(out, mirror=root, progress=False, checksums=sums)
+    fetch_database("mitdb", out, "https://physionet.org/", mirror=root, progress=False, checksums=sums)
     if damage == "corrupt":
         (out / "100.hea").write_bytes(b"100 2 360 650000\n")  # CRLF lost
     elif damage == "delete":
         (out / "RECORDS").unlink()
     else:
         (out / "stray.txt").write_text("x")
-    assert fetch_mitdb(out, mirror=root, progress=False, checksums=sums) is True
+    assert fetch_database("mitdb", out, "https://physionet.org/", mirror=root, progress=False, checksums=sums) is True
     assert_same_files(root, out)
     assert list((tmp_path / "data").iterdir()) == [out]
 
@@ -113,7 +113,7 @@ def test_no_network_no_mirror_names_mitdb_mirror(tmp_path, mirror):
     _, sums = mirror
     out = tmp_path / "data" / "mitdb"
     with pytest.raises(EcgError, match="MITDB_MIRROR=/path/to/mitdb"):
-        fetch_mitdb(out, base_url=CLOSED_PORT_URL, progress=False, checksums=sums)
+        fetch_database("mitdb", out, "https://physionet.org/", base_url=CLOSED_PORT_URL, progress=False, checksums=sums)
     assert list((tmp_path / "data").iterdir()) == []
 
 
@@ -162,7 +162,7 @@ def test_http_download_verifies(tmp_path, mirror, http_base_url, monkeypatch):
     monkeypatch.setattr(download, "RETRY_DELAY_S", 0)
     QuietHandler.fail_first = {"100.dat"}
     out = tmp_path / "data" / "mitdb"
-    assert fetch_mitdb(out, base_url=http_base_url, progress=False, checksums=sums) is True
+    assert fetch_database("mitdb", out, "https://physionet.org/", base_url=http_base_url, progress=False, checksums=sums) is True
     assert_same_files(root, out)  # byte-identical to the mirror, CRLF included
 
 
@@ -171,7 +171,7 @@ def test_http_missing_file_raises(tmp_path, mirror, http_base_url):
     (root / "100.atr").unlink()
     out = tmp_path / "data" / "mitdb"
     with pytest.raises(EcgError, match=r"100\.atr: HTTP 404"):
-        fetch_mitdb(out, base_url=http_base_url, progress=False, checksums=sums)
+        fetch_database("mitdb", out, "https://physionet.org/", base_url=http_base_url, progress=False, checksums=sums)
     assert list((tmp_path / "data").iterdir()) == []
 
 
@@ -182,5 +182,5 @@ def test_shared_mitdb_matches_pinned_list(tmp_path):
         assert sha256_of(SHARED_MITDB / name) == digest, name
     assert (SHARED_MITDB / "RECORDS").read_text().split() == RECORDS
     out = tmp_path / "mitdb"
-    assert fetch_mitdb(out, mirror=SHARED_MITDB, progress=False) is True
+    assert fetch_database("mitdb", out, "https://physionet.org/", mirror=SHARED_MITDB, progress=False) is True
     assert sorted(p.name for p in out.iterdir()) == sorted(sums)

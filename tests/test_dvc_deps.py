@@ -10,6 +10,7 @@ reruns the stage for nothing.
 """
 
 import ast
+import fnmatch
 import shlex
 from pathlib import Path
 
@@ -42,10 +43,17 @@ def imported_modules(source):
 
 
 def package_files(source):
-    """Non-Python files of the package a module names (read with importlib.resources)."""
-    names = {n.value for n in ast.walk(ast.parse(source))
+    """Non-Python files of the package a module names (read with importlib.resources): by a
+    string, or by an f-string whose fixed parts match (f"{database}_sha256.txt": every
+    database's sums)."""
+    tree = ast.parse(source)
+    names = {n.value for n in ast.walk(tree)
              if isinstance(n, ast.Constant) and isinstance(n.value, str)}
-    return {p for p in SRC.iterdir() if p.suffix != ".py" and p.name in names}
+    patterns = {"*".join(v.value if isinstance(v, ast.Constant) else "" for v in n.values)
+                for n in ast.walk(tree) if isinstance(n, ast.JoinedStr)}
+    return {p for p in SRC.iterdir() if p.suffix != ".py" and (
+        p.name in names or any("*" in pat and fnmatch.fnmatch(p.name, pat)
+                               and pat.strip("*") for pat in patterns))}
 
 
 def code_deps(script):

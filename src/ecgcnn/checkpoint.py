@@ -23,6 +23,15 @@ from .model import build_model
 PARAMS_FILE = "params.msgpack"
 
 
+def model_config(params, train, protocol, seed):
+    """config.json of a model of `protocol` trained on `train` (x, rr) with the merged
+    `params`: what rebuilds it and prepares new recordings as its training beats were."""
+    _, window, channels = train["x"].shape
+    return {"model": params["model"], "extract": params["extract"], "window": window,
+            "channels": channels, "rr_features": train["rr"].shape[1], "protocol": protocol,
+            "seed": seed}
+
+
 def save_model(model_dir, model, config):
     """Write `model_dir` (params.msgpack + config.json) atomically."""
     params = jax.tree.map(np.asarray, nnx.to_pure_dict(nnx.state(model, nnx.Param)))

@@ -16,6 +16,16 @@ def model_dir(protocol, seed):
     return f"models/{protocol}/seed{seed}"
 
 
+def cv_path(protocol, fold):
+    """One fold's cross-validation runs, one per seed of cv.seeds."""
+    return f"data/cv/{protocol}/fold{fold}.json"
+
+
+def cv_models_dir(protocol, fold):
+    """The fold's models (seed<s>/ each): they never saw the fold's patients."""
+    return f"models/cv/{protocol}/fold{fold}"
+
+
 def seeds_of(models, protocol):
     """Training seeds of a protocol's models, in the order params.yaml `models` lists them
     (the first is the protocol's default model: eval.json, `ecgcnn predict`)."""
@@ -26,9 +36,12 @@ def seeds_of(models, protocol):
 
 
 def subset(beats, idx):
-    """Model inputs and labels of the beats at `idx`: dict x, rr, y, record."""
-    return {"x": beats["x"][idx], "rr": beats["rr"][idx],
-            "y": beats["label"][idx].astype(np.int32), "record": beats["record"][idx]}
+    """Model inputs and labels of the beats at `idx`: dict x, rr, y, record (and database)."""
+    out = {"x": beats["x"][idx], "rr": beats["rr"][idx],
+           "y": beats["label"][idx].astype(np.int32), "record": beats["record"][idx]}
+    if "database" in beats:
+        out["database"] = beats["database"][idx]
+    return out
 
 
 def load_sets(protocol, names=("train", "val", "test")):

@@ -71,14 +71,16 @@ def per_record(records, y_true, y_pred):
     """EC57's record-by-record table: one row per record with its beats per class, its errors
     (in all and per reference class: `N_wrong` = N beats given another label), accuracy and
     the EC57 S and V Se / +P (empty where undefined: no S beat, no s label...)."""
-    rows = []
-    for record in sorted(np.unique(records)):
-        mine = records == record
-        cm = confusion(y_true[mine], y_pred[mine])
-        v, s = veb(cm), sveb(cm)
-        rows.append({"record": str(record), **{c: int(cm[k].sum()) for k, c in enumerate(CLASSES)},
-                     "errors": int(cm.sum() - np.trace(cm)),
-                     **{f"{c}_wrong": int(cm[k].sum() - cm[k, k]) for k, c in enumerate(CLASSES)},
-                     "accuracy": accuracy_of(cm),
-                     "S_se": s["se"], "S_ppv": s["ppv"], "V_se": v["se"], "V_ppv": v["ppv"]})
-    return rows
+    return [record_row(record, confusion(y_true[records == record], y_pred[records == record]))
+            for record in sorted(np.unique(records))]
+
+
+def record_row(record, cm):
+    """One row of the record-by-record table from the record's confusion matrix."""
+    cm = np.asarray(cm)
+    v, s = veb(cm), sveb(cm)
+    return {"record": str(record), **{c: int(cm[k].sum()) for k, c in enumerate(CLASSES)},
+            "errors": int(cm.sum() - np.trace(cm)),
+            **{f"{c}_wrong": int(cm[k].sum() - cm[k, k]) for k, c in enumerate(CLASSES)},
+            "accuracy": accuracy_of(cm),
+            "S_se": s["se"], "S_ppv": s["ppv"], "V_se": v["se"], "V_ppv": v["ppv"]}

@@ -58,6 +58,7 @@ def summary_scores(cm):
         out.update({f"{c}_f1": scores[c]["f1"], f"{c}_se": scores[c]["se"],
                     f"{c}_ppv": scores[c]["ppv"]})
     out["F_se"] = scores["F"]["se"]
+    out["N_as_F"] = ratio(cm[0, 3], cm[0].sum())  # false F: how F transfers to new patients
     return out
 
 

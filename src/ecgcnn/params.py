@@ -46,18 +46,20 @@ def ds1_only(records):
     return records
 
 
-def partition_of_ds1(folds):
+def partition_problem(folds, pool):
+    """Why `folds` do not partition the record names `pool`, or None."""
     flat = [str(r) for fold in folds for r in fold]
-    outside = sorted(set(flat) - set(DS1))
+    outside = sorted(set(flat) - set(pool))
     repeated = sorted({r for r in flat if flat.count(r) > 1})
-    missing = sorted(set(DS1) - set(flat))
+    missing = sorted(set(pool) - set(flat))
     if outside:
-        raise ValueError(f"{', '.join(outside)}: not DS1 record(s) (DS2 must never be seen "
-                         "before evaluation)")
+        return (f"{', '.join(outside)}: not training record(s) of the protocol"
+                + (" (DS2 must never be seen before evaluation)" if set(outside) & set(DS2)
+                   else ""))
     if repeated or missing:
-        raise ValueError(f"must list every DS1 record once (repeated: {repeated}, missing: "
-                         f"{missing})")
-    return folds
+        return (f"must list every training record once (repeated: {repeated}, missing: "
+                f"{missing})")
+    return None
 
 
 def distinct(values):
@@ -78,16 +80,22 @@ def http_url(url):
     return url
 
 
-class Download(Group):
+class Database(Group):
     base_url: Annotated[str, AfterValidator(http_url)] = Field(
-        description="Where PhysioNet serves MIT-BIH 1.0.0 (unused when $MITDB_MIRROR is set). "
-                    "Every file is checked against the SHA-256 sums pinned in the package.")
+        description="Where PhysioNet serves the database (unused with a local mirror, "
+                    "$ECGCNN_MIRROR/<name> or $<NAME>_MIRROR). Every file is checked against "
+                    "the SHA-256 sums pinned in the package.")
+    lead: str | None = Field(
+        min_length=1, description="Signal name to use; null: MLII or a lead II where the "
+                                  "record has it, else its first lead.")
+    records: Annotated[list[Record], AfterValidator(distinct)] | None = Field(
+        min_length=1, description="Records to fetch and extract; null: every pinned record.")
+
+
+DatabaseName = Annotated[str, Field(pattern=r"^[a-z0-9]+$")]
 
 
 class Extract(Group):
-    lead: str | None = Field(
-        min_length=1, description="Signal name to use; null: MLII where the record has it "
-                                  "(46 of 48), else its first lead.")
     annotations: str = Field(
         pattern=r"^[A-Za-z0-9_]+$", description="Extension of the annotation files "
                                                 "giving beat positions and classes (atr).")
@@ -114,6 +122,14 @@ class Extract(Group):
 
 
 class Split(Group):
+    method: Literal["records", "beats"] = Field(
+        description="records: whole patients on each side (DS1 and extra_train train, DS2 "
+                    "tests); beats: random beats of the beats_from databases.")
+    extra_train: Annotated[list[DatabaseName], AfterValidator(distinct)] = Field(
+        description="records method: databases whose every record also trains (never one "
+                    "holding DS2).")
+    beats_from: Annotated[list[DatabaseName], AfterValidator(distinct)] = Field(
+        min_length=1, description="beats method: databases whose beats are split at random.")
     val_records: Annotated[list[Record], AfterValidator(ds1_only)] = Field(
         description="inter_patient: DS1 records held out for early stopping ([]: none, the "
                     "epoch count is chosen on cv instead).")
@@ -186,11 +202,17 @@ class Condition(Group):
     gain: float = Field(gt=0, description="Factor their amplitude is multiplied by.")
 
 
+class CrossDatabase(Group):
+    protocol: Literal[PROTOCOLS] = Field(description="Whose models score the database.")
+    database: DatabaseName = Field(description="A database none of the protocol's records come "
+                                               "from (params databases).")
+
+
 class CV(Group):
-    folds: Annotated[list[list[Record]], AfterValidator(partition_of_ds1)] = Field(
-        min_length=2, description="Whole DS1 records per fold, every DS1 record once (made by "
-                                  "ecgcnn.cv.suggest_folds). dvc.yaml's cv matrix lists one "
-                                  "entry per fold.")
+    folds: list[list[Record]] = Field(
+        min_length=2, description="Whole training records per fold, every training record of "
+                                  "the protocol once (made by ecgcnn.cv.suggest_folds). "
+                                  "dvc.yaml's cv matrix lists one entry per fold.")
     seeds: Annotated[list[Annotated[int, Field(ge=0)]], AfterValidator(distinct)] = Field(
         min_length=1, description="Training seeds of every fold's model.")
     conditions: list[Condition] = Field(
@@ -212,15 +234,20 @@ class Overrides(Group):
     model: dict[str, Any] = Field(description="Overrides of model.")
     train: dict[str, Any] = Field(description="Overrides of train.")
     evaluate: dict[str, Any] = Field(description="Overrides of evaluate.")
+    cv: dict[str, Any] = Field(description="Overrides of cv (a protocol's own folds).")
 
 
 class Protocols(Group):
     inter_patient: Overrides = Field(description="Unseen patients: train on DS1, test on DS2.")
     intra_patient: Overrides = Field(description="Random 80/20 split of all beats.")
+    inter_patient_svdb: Overrides = Field(description="Unseen patients: train on DS1 and the "
+                                                      "SVDB training records, test on DS2.")
 
 
 class Params(Group):
-    download: Download
+    databases: dict[DatabaseName, Database] = Field(
+        min_length=1, description="PhysioNet databases: name -> where, which lead, which "
+                                  "records.")
     extract: Extract
     split: Split
     resample: Resample
@@ -230,6 +257,9 @@ class Params(Group):
     models: dict[str, ModelEntry] = Field(
         min_length=1, description="Every model trained: name -> protocol and seed. The first "
                                   "of a protocol is its default (eval.json, figures, predict).")
+    cross_database: dict[str, CrossDatabase] = Field(
+        description="Name -> a protocol and a database its models score across databases "
+                    "({}: none).")
     cv: CV
     protocols: Protocols
 
@@ -252,7 +282,7 @@ def check_rules(params, devices=None):
     for protocol in PROTOCOLS:
         if not any(m["protocol"] == protocol for m in models.values()):
             yield ("models",), f"{{{', '.join(models)}}}", (
-                f"no model of protocol {protocol} (dvc.yaml evaluates both protocols)")
+                f"no model of protocol {protocol} (dvc.yaml evaluates every protocol)")
     seen = {}
     for name, m in models.items():
         key = (m["protocol"], m["seed"])
@@ -260,6 +290,52 @@ def check_rules(params, devices=None):
             yield ("models", name), m, (f"same protocol and seed as {seen[key]}: both would "
                                         f"write models/{key[0]}/seed{key[1]}")
         seen[key] = name
+    yield from database_rules(params)
+
+
+def records_of(params, database):
+    """Record names of a configured database: its params list, else every pinned record."""
+    from .download import pinned_checksums, pinned_records
+
+    records = params["databases"][database]["records"]
+    return [str(r) for r in records] if records is not None else \
+        pinned_records(pinned_checksums(database))
+
+
+def database_rules(params):
+    """Splits, folds and cross-database pairs name configured databases, and never let a
+    DS2 record or a training record onto the wrong side. Yields (path, value, why)."""
+    databases = params["databases"]
+    split = params["split"]
+    for key in ("extra_train", "beats_from"):
+        unknown = [d for d in split[key] if d not in databases]
+        if unknown:
+            yield ("split", key), split[key], f"{', '.join(unknown)} not in params databases"
+            return
+    extra = [r for d in split["extra_train"] for r in records_of(params, d)]
+    if set(extra) & set(DS2):
+        yield ("split", "extra_train"), split["extra_train"], "would train on DS2 records"
+        return
+    if split["method"] == "records":
+        problem = partition_problem(params["cv"]["folds"], [*DS1, *extra])
+        if problem:
+            yield ("cv", "folds"), params["cv"]["folds"], problem
+
+
+def cross_database_rules(params):
+    """A cross-database pair scores a database its protocol never trained or tested on (the
+    file's params, not one protocol's merge). Yields (path, value, why)."""
+    databases = params["databases"]
+    for i, pair in params["cross_database"].items():
+        if pair["database"] not in databases:
+            yield ("cross_database", i, "database"), pair["database"], "not in params databases"
+            continue
+        own = merged(params, pair["protocol"])["split"]["extra_train"]
+        seen = set(records_of(params, pair["database"])) & {*DS1, *DS2}
+        if pair["database"] in own or seen:
+            yield ("cross_database", i), pair, (
+                f"{pair['protocol']} trains or tests on {pair['database']}: not another "
+                "database")
 
 
 def merged(params, protocol):
@@ -378,6 +454,8 @@ def validate(params, devices=None):
             where = (("protocols", protocol) if loc[0] in own and len(loc) > 1
                      and loc[1] in own[loc[0]] else ())
             raise EcgError(f"params {dotted(where + loc)}={show(value)}: {reason}")
+    for loc, value, reason in cross_database_rules(params):
+        raise EcgError(f"params {dotted(loc)}={show(value)}: {reason}")
 
 
 def load_params(path="params.yaml", protocol=None, devices=None):

@@ -4,7 +4,9 @@ Apart from splits.py, the params schema checks record names against them: withou
 scikit-learn, and without making every stage depend on splits.py.
 """
 
-PROTOCOLS = ("inter_patient", "intra_patient")
+# inter_patient_svdb: inter_patient with the training records of the MIT-BIH Supraventricular
+# Arrhythmia Database added to the training side (params protocols.inter_patient_svdb).
+PROTOCOLS = ("inter_patient", "intra_patient", "inter_patient_svdb")
 
 # de Chazal et al. 2004. The paced records 102, 104, 107 and 217 belong to neither set.
 DS1 = ("101 106 108 109 112 114 115 116 118 119 122 124 201 203 205 207 208 209 215 220 "

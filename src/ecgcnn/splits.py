@@ -1,4 +1,4 @@
-"""The two evaluation protocols: which beats train, validate and test.
+"""The evaluation protocols: which beats train, validate and test.
 
 Splits are index arrays into the beats dataset, so the large arrays are stored once.
 """
@@ -11,8 +11,23 @@ from .io import EcgError
 from .protocols import DS1, DS2, PACED, PROTOCOLS  # noqa: F401 (re-exported)
 
 
-def split_inter_patient(records, val_records):
-    """Train on DS1 minus `val_records`, validate on those whole patients, test on DS2.
+def training_records(records, databases, extra_train):
+    """Mask of the beats on the training side of a records split: DS1, and every record of the
+    databases in `extra_train` (params split.extra_train). Never a DS2 record."""
+    unknown = sorted(set(extra_train) - set(np.unique(databases)))
+    if unknown:
+        raise EcgError(f"params split.extra_train: {', '.join(unknown)} not among the extracted "
+                       "databases (params databases)")
+    mask = np.isin(records, DS1) | np.isin(databases, list(extra_train))
+    leaked = sorted(set(records[mask]) & set(DS2))
+    if leaked:
+        raise EcgError(f"params split.extra_train: would train on DS2 records {leaked}")
+    return mask
+
+
+def split_records(records, databases, val_records, extra_train):
+    """Train on DS1 (plus `extra_train` databases) minus `val_records`, validate on those
+    whole patients, test on DS2.
 
     Holding out whole patients makes early stopping reward what the test measures:
     generalisation to people the model has never seen.
@@ -23,7 +38,7 @@ def split_inter_patient(records, val_records):
         raise EcgError(f"params split.val_records: {outside} are not DS1 records; validation "
                        "must come from the training side")
     in_val = np.isin(records, val_records)
-    in_train = np.isin(records, DS1) & ~in_val
+    in_train = training_records(records, databases, extra_train) & ~in_val
     return {"train": np.flatnonzero(in_train), "val": np.flatnonzero(in_val),
             "test": np.flatnonzero(np.isin(records, DS2))}
 
@@ -38,13 +53,20 @@ def split_intra_patient(labels, test_fraction, val_fraction, seed):
     return {"train": np.sort(train), "val": np.sort(val), "test": np.sort(test)}
 
 
-def split(protocol, records, labels, cfg):
-    if protocol == "inter_patient":
-        sets = split_inter_patient(records, cfg["val_records"])
-    elif protocol == "intra_patient":
-        sets = split_intra_patient(labels, cfg["test_fraction"], cfg["val_fraction"], cfg["seed"])
+def split(beats, cfg, protocol):
+    """Index sets of a protocol: params split.method `records` (whole patients on each side)
+    or `beats` (random beats of every record of the databases in split.beats_from)."""
+    records, labels = beats["record"], beats["label"]
+    databases = beats.get("database", np.full(len(records), "mitdb"))
+    if cfg["method"] == "records":
+        sets = split_records(records, databases, cfg["val_records"], cfg["extra_train"])
     else:
-        raise EcgError(f"unknown protocol {protocol!r}; expected one of {PROTOCOLS}")
+        pool = np.flatnonzero(np.isin(databases, list(cfg["beats_from"])))
+        if not len(pool):
+            raise EcgError(f"params split.beats_from={list(cfg['beats_from'])}: no beats of "
+                           "these databases were extracted")
+        sets = {k: pool[v] for k, v in split_intra_patient(
+            labels[pool], cfg["test_fraction"], cfg["val_fraction"], cfg["seed"]).items()}
     check_classes(labels[sets["train"]], f"{protocol} training set")
     return sets
 

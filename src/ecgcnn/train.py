@@ -123,6 +123,13 @@ def predict_probs(model, x, rr, batch_size=4096, mesh=None):
     return np.concatenate([np.asarray(o) for o in out])[:n]  # no jit of a concatenate
 
 
+@functools.cache  # models of one structure and schedule (CV seeds) share one compiled step
+def optimizer_and_step(graphdef, mesh, lr, weight_decay, epochs, steps, shape_dropout,
+                       augment_cfg):
+    tx = make_optimizer({"lr": lr, "weight_decay": weight_decay, "epochs": epochs}, steps)
+    return tx, make_train_step(graphdef, tx, mesh, shape_dropout, dict(augment_cfg))
+
+
 @dataclasses.dataclass
 class Setup:
     """What a training loop needs, on the device: see setup()."""
@@ -151,8 +158,9 @@ def setup(model, train, cfg):
         raise EcgError(f"params train.batch_size={batch_size} exceeds the {len(train['y'])} "
                        "training beats")
     graphdef, params = nnx.split(model, nnx.Param)
-    tx = make_optimizer(cfg, steps)
-    step = make_train_step(graphdef, tx, mesh, cfg["shape_dropout"], cfg.get("augment"))
+    augment_cfg = tuple(sorted((cfg.get("augment") or {}).items()))
+    tx, step = optimizer_and_step(graphdef, mesh, cfg["lr"], cfg["weight_decay"], cfg["epochs"],
+                                  steps, cfg["shape_dropout"], augment_cfg)
     params = replicate(mesh, params)
     opt_state = replicate(mesh, tx.init(params))  # its step counts too, else step 2 recompiles
     data = replicate(mesh, {"x": train["x"], "rr": train["rr"], "y": train["y"].astype(np.int32)})
