@@ -6,7 +6,7 @@ import numpy as np
 
 from ecgcnn import plots
 from ecgcnn.aami import class_counts
-from ecgcnn.extract import extract_databases
+from ecgcnn.databases import extract_databases
 from ecgcnn.io import EcgError, save_arrays, save_figure, write_csv, write_json
 from ecgcnn.params import load_params
 

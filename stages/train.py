@@ -38,7 +38,8 @@ def main(protocol, seed):
             summary = fit(model, train, val if len(val["y"]) else None,
                           {**params["train"], "seed": seed}, log=log)
 
-    save_model(model_dir(protocol, seed), model, model_config(params, train, protocol, seed))
+    config = model_config(params["model"], params["extract"], train, protocol, seed)
+    save_model(model_dir(protocol, seed), model, config)
     write_json(f"metrics/{name}/train.json",
                {k: v for k, v in summary.items() if k not in TIMING_KEYS})
     write_json(f"timings/{name}/train.json", {k: summary[k] for k in TIMING_KEYS})

@@ -7,10 +7,27 @@ import pytest
 from conftest import SHARED_MITDB
 
 from ecgcnn import download
-from ecgcnn.download import RECORDS, fetch_mitdb, mirror_from_env, pinned_checksums, sha256_of
+from ecgcnn.download import (
+    RECORDS,
+    database_checksums,
+    fetch_database,
+    mirror_from_env,
+    pinned_checksums,
+    pinned_records,
+    sha256_of,
+)
 from ecgcnn.io import EcgError
 
 CLOSED_PORT_URL = "http://127.0.0.1:9/"  # discard port: nothing listens, connect is refused
+SHARED_SVDB = SHARED_MITDB.parent / "svdb"
+# The 39 SVDB records reserved as an external test set (../shared/svdb/README.md).
+RESERVED_SVDB = ("800 801 802 805 806 808 810 822 823 824 828 842 845 846 847 849 851 858 860 "
+                 "861 869 871 872 873 876 877 878 879 880 882 885 886 887 889 890 891 892 893 "
+                 "894").split()
+
+
+def fetch(out, base_url="https://physionet.org/files/mitdb/1.0.0/", **kwargs):
+    return fetch_database("mitdb", out, base_url, **kwargs)
 
 
 @pytest.fixture
@@ -49,7 +66,7 @@ def test_pinned_list_has_the_145_files():
 def test_mirror_copy_verifies_and_lands(tmp_path, mirror):
     root, sums = mirror
     out = tmp_path / "data" / "mitdb"
-    assert fetch_database("mitdb", out, "https://physionet.org/", mirror=root, progress=False, checksums=sums) is True
+    assert fetch(out, mirror=root, progress=False, checksums=sums) is True
     assert_same_files(root, out)
     assert b"\r\n" in (out / "100.hea").read_bytes()
 
@@ -59,7 +76,7 @@ def test_tampered_file_raises_and_leaves_nothing(tmp_path, mirror):
     (root / "100.dat").write_bytes(b"tampered")
     out = tmp_path / "data" / "mitdb"
     with pytest.raises(EcgError) as err:
-        fetch_database("mitdb", out, "https://physionet.org/", mirror=root, progress=False, checksums=sums)
+        fetch(out, mirror=root, progress=False, checksums=sums)
     msg = str(err.value)
     assert "100.dat" in msg
     assert sums["100.dat"] in msg
@@ -72,7 +89,7 @@ def test_file_missing_from_mirror(tmp_path, mirror):
     (root / "100.atr").unlink()
     out = tmp_path / "data" / "mitdb"
     with pytest.raises(EcgError, match=r"100\.atr.*mirror") as err:
-        fetch_database("mitdb", out, "https://physionet.org/", mirror=root, progress=False, checksums=sums)
+        fetch(out, mirror=root, progress=False, checksums=sums)
     assert str(root) in str(err.value)
     assert list((tmp_path / "data").iterdir()) == []
 
@@ -80,7 +97,7 @@ def test_file_missing_from_mirror(tmp_path, mirror):
 def test_second_run_does_nothing(tmp_path, mirror, monkeypatch):
     root, sums = mirror
     out = tmp_path / "data" / "mitdb"
-    fetch_database("mitdb", out, "https://physionet.org/", mirror=root, progress=False, checksums=sums)
+    fetch(out, mirror=root, progress=False, checksums=sums)
     before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
     inode = out.stat().st_ino
 
@@ -88,7 +105,7 @@ def test_second_run_does_nothing(tmp_path, mirror, monkeypatch):
         raise AssertionError("copied although the output was complete")
 
     monkeypatch.setattr(download, "_copy_hashing", no_copy)
-    assert fetch_database("mitdb", out, "https://physionet.org/", mirror=root, progress=False, checksums=sums) is False
+    assert fetch(out, mirror=root, progress=False, checksums=sums) is False
     assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before
     assert out.stat().st_ino == inode
 
@@ -97,27 +114,28 @@ def test_second_run_does_nothing(tmp_path, mirror, monkeypatch):
 def test_damaged_output_is_fetched_again(tmp_path, mirror, damage):
     root, sums = mirror
     out = tmp_path / "data" / "mitdb"
-    fetch_database("mitdb", out, "https://physionet.org/", mirror=root, progress=False, checksums=sums)
+    fetch(out, mirror=root, progress=False, checksums=sums)
     if damage == "corrupt":
         (out / "100.hea").write_bytes(b"100 2 360 650000\n")  # CRLF lost
     elif damage == "delete":
         (out / "RECORDS").unlink()
     else:
         (out / "stray.txt").write_text("x")
-    assert fetch_database("mitdb", out, "https://physionet.org/", mirror=root, progress=False, checksums=sums) is True
+    assert fetch(out, mirror=root, progress=False, checksums=sums) is True
     assert_same_files(root, out)
     assert list((tmp_path / "data").iterdir()) == [out]
 
 
-def test_no_network_no_mirror_names_mitdb_mirror(tmp_path, mirror):
+def test_no_network_no_mirror_names_both_mirror_variables(tmp_path, mirror):
     _, sums = mirror
     out = tmp_path / "data" / "mitdb"
-    with pytest.raises(EcgError, match="MITDB_MIRROR=/path/to/mitdb"):
-        fetch_database("mitdb", out, "https://physionet.org/", base_url=CLOSED_PORT_URL, progress=False, checksums=sums)
+    with pytest.raises(EcgError, match="ECGCNN_MIRROR=.*MITDB_MIRROR=/path/to/mitdb"):
+        fetch(out, base_url=CLOSED_PORT_URL, progress=False, checksums=sums)
     assert list((tmp_path / "data").iterdir()) == []
 
 
 def test_mirror_from_env(tmp_path, monkeypatch):
+    monkeypatch.delenv("ECGCNN_MIRROR", raising=False)
     monkeypatch.delenv("MITDB_MIRROR", raising=False)
     assert mirror_from_env() is None
     monkeypatch.setenv("MITDB_MIRROR", "")
@@ -162,7 +180,7 @@ def test_http_download_verifies(tmp_path, mirror, http_base_url, monkeypatch):
     monkeypatch.setattr(download, "RETRY_DELAY_S", 0)
     QuietHandler.fail_first = {"100.dat"}
     out = tmp_path / "data" / "mitdb"
-    assert fetch_database("mitdb", out, "https://physionet.org/", base_url=http_base_url, progress=False, checksums=sums) is True
+    assert fetch(out, base_url=http_base_url, progress=False, checksums=sums) is True
     assert_same_files(root, out)  # byte-identical to the mirror, CRLF included
 
 
@@ -171,7 +189,7 @@ def test_http_missing_file_raises(tmp_path, mirror, http_base_url):
     (root / "100.atr").unlink()
     out = tmp_path / "data" / "mitdb"
     with pytest.raises(EcgError, match=r"100\.atr: HTTP 404"):
-        fetch_database("mitdb", out, "https://physionet.org/", base_url=http_base_url, progress=False, checksums=sums)
+        fetch(out, base_url=http_base_url, progress=False, checksums=sums)
     assert list((tmp_path / "data").iterdir()) == []
 
 
@@ -182,5 +200,40 @@ def test_shared_mitdb_matches_pinned_list(tmp_path):
         assert sha256_of(SHARED_MITDB / name) == digest, name
     assert (SHARED_MITDB / "RECORDS").read_text().split() == RECORDS
     out = tmp_path / "mitdb"
-    assert fetch_database("mitdb", out, "https://physionet.org/", mirror=SHARED_MITDB, progress=False) is True
+    assert fetch(out, mirror=SHARED_MITDB, progress=False) is True
     assert sorted(p.name for p in out.iterdir()) == sorted(sums)
+
+
+def test_one_mirror_root_serves_every_database_and_its_own_variable_wins(tmp_path, monkeypatch):
+    for name in ("mitdb", "svdb", "own"):
+        (tmp_path / name).mkdir()
+    monkeypatch.delenv("MITDB_MIRROR", raising=False)
+    monkeypatch.delenv("SVDB_MIRROR", raising=False)
+    monkeypatch.setenv("ECGCNN_MIRROR", str(tmp_path))
+    assert mirror_from_env("mitdb") == tmp_path / "mitdb"
+    assert mirror_from_env("svdb") == tmp_path / "svdb"
+    monkeypatch.setenv("SVDB_MIRROR", str(tmp_path / "own"))
+    assert mirror_from_env("svdb") == tmp_path / "own"
+    with pytest.raises(EcgError, match="ECGCNN_MIRROR=.*has no folder nstdb/"):
+        mirror_from_env("nstdb")
+
+
+def test_svdb_pins_only_its_39_training_records_and_never_a_reserved_one():
+    records = pinned_records(pinned_checksums("svdb"))
+    assert len(records) == 39 and not set(records) & set(RESERVED_SVDB)
+    assert len(database_checksums("svdb", records[:2])) == 6  # .hea, .dat, .atr each
+    with pytest.raises(EcgError, match="databases.svdb.records: 800 have no pinned SHA-256"):
+        database_checksums("svdb", ["803", "800"])
+    with pytest.raises(EcgError, match="databases.nope: no pinned SHA-256 sums"):
+        pinned_checksums("nope")
+
+
+@pytest.mark.skipif(not SHARED_SVDB.exists(), reason="no offline SVDB copy")
+def test_shared_svdb_matches_pinned_list(tmp_path):
+    out = tmp_path / "svdb"
+    assert fetch_database("svdb", out, "https://physionet.org/files/svdb/1.0.0/",
+                          mirror=SHARED_SVDB, records=["803", "804"], progress=False) is True
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        f"{r}.{e}" for r in ("803", "804") for e in ("atr", "dat", "hea"))
+    assert (SHARED_SVDB / "RECORDS").read_text().split() == \
+        pinned_records(pinned_checksums("svdb"))

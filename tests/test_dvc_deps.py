@@ -18,7 +18,7 @@ import pytest
 import yaml
 from dvc.repo import Repo
 
-from ecgcnn.params import PROTOCOL_GROUPS
+from ecgcnn.params import PROTOCOL_GROUPS, merged
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src" / "ecgcnn"
@@ -52,8 +52,8 @@ def package_files(source):
     patterns = {"*".join(v.value if isinstance(v, ast.Constant) else "" for v in n.values)
                 for n in ast.walk(tree) if isinstance(n, ast.JoinedStr)}
     return {p for p in SRC.iterdir() if p.suffix != ".py" and (
-        p.name in names or any("*" in pat and fnmatch.fnmatch(p.name, pat)
-                               and pat.strip("*") for pat in patterns))}
+        p.name in names or any("*" in pat and pat.replace("*", "").strip(".")
+                               and fnmatch.fnmatch(p.name, pat) for pat in patterns))}
 
 
 def code_deps(script):
@@ -191,7 +191,7 @@ def test_removing_any_declared_dependency_is_caught(stage, dep):
 
 
 def test_a_module_declared_but_not_imported_is_caught():
-    name, script, args, files, params = next(s for s in STAGES if s[0] == "download")
+    name, script, args, files, params = next(s for s in STAGES if s[0] == "download@mitdb")
     assert problems(script, args, [*files, "src/ecgcnn/model.py"], params) == [
         "declares src/ecgcnn/model.py in deps, never imports it"]
 
@@ -203,10 +203,21 @@ def test_the_split_stage_does_not_depend_on_training_params():
                            for p in params), (name, params)
 
 
-def test_the_cv_matrix_has_one_entry_per_fold_of_params():
+def test_the_cv_matrix_has_one_entry_per_fold_of_each_protocols_params():
     dvc_yaml = yaml.safe_load((ROOT / "dvc.yaml").read_text())
-    folds = yaml.safe_load((ROOT / "params.yaml").read_text())["cv"]["folds"]
-    assert dvc_yaml["stages"]["cv"]["matrix"]["fold"] == list(range(len(folds)))
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    matrix = dvc_yaml["stages"]["cv"]["matrix"]
+    for protocol in matrix["protocol"]:
+        folds = merged(params, protocol)["cv"]["folds"]
+        assert matrix["fold"] == list(range(len(folds))), protocol
+    assert set(matrix["protocol"]) == set(dvc_yaml["stages"]["cv_report"]["foreach"])
+
+
+def test_extract_depends_on_every_configured_database():
+    dvc_yaml = yaml.safe_load((ROOT / "dvc.yaml").read_text())
+    databases = yaml.safe_load((ROOT / "params.yaml").read_text())["databases"]
+    raw = {d for d in dvc_yaml["stages"]["extract"]["deps"] if d.startswith("data/raw/")}
+    assert raw == {f"data/raw/{name}" for name in databases}
 
 
 def test_package_init_holds_only_the_version():

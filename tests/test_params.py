@@ -25,8 +25,16 @@ PARAMS = yaml.safe_load((ROOT / "params.yaml").read_text())
 FIRST_MODEL = next(iter(PARAMS["models"]))
 
 
+def first_key(path):
+    node = PARAMS
+    for part in path:
+        node = node[part]
+    return next(iter(node))
+
+
 def leaves(schema=Params, prefix=()):
-    """(path, field) of every parameter; models and cv.conditions, then their first entry's."""
+    """(path, field) of every parameter; of a mapping (models, databases...) or a list
+    (cv.conditions), then its first entry's."""
     for name, field in schema.model_fields.items():
         path, ann = (*prefix, name), field.annotation
         args = get_args(ann)
@@ -35,7 +43,7 @@ def leaves(schema=Params, prefix=()):
         elif get_origin(ann) is dict and isinstance(args[-1], type) \
                 and issubclass(args[-1], BaseModel):
             yield path, field
-            yield from leaves(args[-1], (*path, FIRST_MODEL))
+            yield from leaves(args[-1], (*path, first_key(path)))
         elif get_origin(ann) is list and isinstance(args[0], type) \
                 and issubclass(args[0], BaseModel):
             yield path, field
@@ -46,13 +54,18 @@ def leaves(schema=Params, prefix=()):
 
 # Values only a field's own rule rejects (its type is right).
 RULE_BREAKERS = {
-    "download.base_url": "ftp://physionet.org/",
-    "extract.lead": "",
+    "databases.mitdb.base_url": "ftp://physionet.org/",
+    "databases.mitdb.lead": "",
+    "databases.mitdb.records": [100, 100],
+    "split.extra_train": ["nope"],
+    "split.beats_from": [],
+    "cross_database.inter_patient_on_svdb.database": "mitdb",
     "extract.annotations": "a/b",
     "extract.baseline_windows_s": [0.2, 0.0],
     "split.val_records": [100],  # a DS2 record
     "model.shape_channels": [0, 2],
     "cv.folds": [["101"], ["106"]],
+    "databases": {},
     "cv.seeds": [0, 0],
     "cv.conditions": [],
     "models": {},
@@ -190,7 +203,39 @@ def test_a_protocol_override_is_checked_after_merging_and_named():
     params = with_value(("protocols", "intra_patient", "extract"), {"lowpass_hz": 20})
     assert error_of(params).endswith(
         "extract cannot differ between protocols (its stage runs once for both); a protocol "
-        "may override split, resample, model, train, evaluate")
+        "may override split, resample, model, train, evaluate, cv")
+
+
+def test_folds_must_partition_each_protocols_own_training_records():
+    svdb_folds = PARAMS["protocols"]["inter_patient_svdb"]["cv"]["folds"]
+    # inter_patient_svdb with DS1's folds: the SVDB records are missing
+    params = with_value(("protocols", "inter_patient_svdb", "cv"), {})
+    assert "params cv.folds=" in error_of(params) and "missing: ['803'" in error_of(params)
+    # its own folds with a DS2 record added
+    bad = [[*svdb_folds[0], 100], *svdb_folds[1:]]
+    message = error_of(with_value(("protocols", "inter_patient_svdb", "cv"), {"folds": bad}))
+    assert message.startswith("params protocols.inter_patient_svdb.cv.folds=")
+    assert "100: not training record(s) of the protocol (DS2 must never" in message
+
+
+def test_a_database_that_trains_or_holds_ds2_cannot_be_scored_across_databases():
+    pair = {"protocol": "inter_patient_svdb", "database": "svdb"}
+    message = error_of(with_value(("cross_database",), {"x": pair}))
+    assert message.startswith("params cross_database.x.database=svdb: ")
+    assert "inter_patient_svdb trains or tests on svdb" in message
+    pair = {"protocol": "inter_patient", "database": "mitdb"}
+    assert error_of(with_value(("cross_database",), {"x": pair})) == (
+        "params cross_database.x.database=mitdb: must list its records (params "
+        "databases.<name>.records): none may be a DS1 or DS2 record")
+    params = with_value(("databases", "mitdb", "records"), ["100", "101"])
+    params["cross_database"]["x"] = pair
+    assert "inter_patient trains or tests on mitdb" in error_of(params)
+
+
+def test_extra_train_never_adds_ds2():
+    params = with_value(("databases", "svdb", "records"), ["803", "100"])
+    assert error_of(params) == ('params protocols.inter_patient_svdb.split.extra_train=["svdb"]: '
+                                "would train on DS2 records")
 
 
 def test_unreadable_files_are_one_line(tmp_path):

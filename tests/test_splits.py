@@ -17,6 +17,21 @@ def fake_database(beats_per_record=40, seed=0):
     return records, labels
 
 
+def fake_beats(extra=(), beats_per_record=40):
+    """fake_database's beats, plus records 800.. of a second database `other`."""
+    records, labels = fake_database(beats_per_record)
+    others = np.repeat([str(800 + i) for i in range(len(extra))], beats_per_record)
+    rng = np.random.default_rng(1)
+    return {"record": np.concatenate([records, others]),
+            "label": np.concatenate([labels, rng.integers(0, 5, len(others)).astype(np.int8)]),
+            "database": np.array(["mitdb"] * len(records) + ["other"] * len(others))}
+
+
+def records_cfg(val_records=(), extra_train=()):
+    return {"method": "records", "val_records": list(val_records),
+            "extra_train": list(extra_train)}
+
+
 def test_protocol_lists_are_de_chazal():
     assert len(DS1) == len(DS2) == 22
     assert not set(DS1) & set(DS2)
@@ -24,8 +39,9 @@ def test_protocol_lists_are_de_chazal():
 
 
 def test_inter_patient_keeps_every_ds2_record_out_of_training_and_validation():
-    records, labels = fake_database()
-    sets = split("inter_patient", records, labels, {"val_records": [114, 118]})
+    beats = fake_beats()
+    records = beats["record"]
+    sets = split(beats, records_cfg([114, 118]), "inter_patient")
     fit_side = set(records[sets["train"]]) | set(records[sets["val"]])
     assert not fit_side & set(DS2)
     assert set(records[sets["test"]]) == set(DS2)
@@ -35,30 +51,51 @@ def test_inter_patient_keeps_every_ds2_record_out_of_training_and_validation():
 
 
 def test_inter_patient_refuses_validation_records_from_the_test_side():
-    records, labels = fake_database()
     with pytest.raises(EcgError, match="split.val_records.*100"):
-        split("inter_patient", records, labels, {"val_records": [100, 118]})
+        split(fake_beats(), records_cfg([100, 118]), "inter_patient")
+
+
+def test_extra_train_adds_every_record_of_its_database_and_nothing_to_the_test():
+    beats = fake_beats(extra=range(5))
+    records = beats["record"]
+    plain = split(beats, records_cfg(), "inter_patient")
+    more = split(beats, records_cfg(extra_train=["other"]), "inter_patient_svdb")
+    assert set(records[more["train"]]) == set(DS1) | {"800", "801", "802", "803", "804"}
+    assert set(records[plain["train"]]) == set(DS1)
+    assert np.array_equal(plain["test"], more["test"])  # DS2, whatever trains
+    with pytest.raises(EcgError, match="split.extra_train: nope not among"):
+        split(beats, records_cfg(extra_train=["nope"]), "x")
+
+
+def test_extra_train_never_trains_on_ds2():
+    beats = fake_beats()
+    beats["database"][beats["record"] == "100"] = "other"  # a DS2 record in another database
+    with pytest.raises(EcgError, match=r"would train on DS2 records \['100'\]"):
+        split(beats, records_cfg(extra_train=["other"]), "x")
 
 
 def test_intra_patient_sets_are_disjoint_stratified_and_complete():
-    records, labels = fake_database()
-    cfg = {"test_fraction": 0.2, "val_fraction": 0.1, "seed": 0}
-    sets = split("intra_patient", records, labels, cfg)
+    beats = fake_beats(extra=range(3))
+    labels = beats["label"]
+    cfg = {"method": "beats", "beats_from": ["mitdb"], "test_fraction": 0.2, "val_fraction": 0.1,
+           "seed": 0}
+    sets = split(beats, cfg, "intra_patient")
     all_idx = np.concatenate(list(sets.values()))
-    assert len(all_idx) == len(set(all_idx)) == len(labels)  # no beat in two sets, none lost
-    assert abs(len(sets["test"]) / len(labels) - 0.2) < 0.01
-    test_share = np.bincount(labels[sets["test"]]) / np.bincount(labels)
+    mitdb = np.flatnonzero(beats["database"] == "mitdb")
+    assert np.array_equal(np.sort(all_idx), mitdb)  # no beat in two sets, none lost or added
+    assert abs(len(sets["test"]) / len(mitdb) - 0.2) < 0.01
+    test_share = np.bincount(labels[sets["test"]]) / np.bincount(labels[mitdb])
     assert np.allclose(test_share, 0.2, atol=0.02)
-    again = split("intra_patient", records, labels, cfg)
+    again = split(beats, cfg, "intra_patient")
     assert all(np.array_equal(sets[k], again[k]) for k in sets)
 
 
 def test_a_class_missing_from_training_stops_the_run():
-    records, labels = fake_database()
-    labels[np.isin(records, DS1)] = np.where(labels[np.isin(records, DS1)] == 3, 0,
-                                             labels[np.isin(records, DS1)])
+    beats = fake_beats()
+    records, labels = beats["record"], beats["label"]
+    labels[np.isin(records, DS1) & (labels == 3)] = 0
     with pytest.raises(EcgError, match="no beats of class F"):
-        split("inter_patient", records, labels, {"val_records": [114]})
+        split(beats, records_cfg([114]), "inter_patient")
 
 
 @pytest.mark.parametrize("strategy,n,expected", [

@@ -23,11 +23,12 @@ from .model import build_model
 PARAMS_FILE = "params.msgpack"
 
 
-def model_config(params, train, protocol, seed):
-    """config.json of a model of `protocol` trained on `train` (x, rr) with the merged
-    `params`: what rebuilds it and prepares new recordings as its training beats were."""
+def model_config(model_cfg, extract_cfg, train, protocol, seed):
+    """config.json of a model of `protocol` trained on `train` (x, rr) with the params groups
+    model and extract: what rebuilds it and prepares new recordings as its training beats
+    were."""
     _, window, channels = train["x"].shape
-    return {"model": params["model"], "extract": params["extract"], "window": window,
+    return {"model": model_cfg, "extract": extract_cfg, "window": window,
             "channels": channels, "rr_features": train["rr"].shape[1], "protocol": protocol,
             "seed": seed}
 

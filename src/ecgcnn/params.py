@@ -294,12 +294,10 @@ def check_rules(params, devices=None):
 
 
 def records_of(params, database):
-    """Record names of a configured database: its params list, else every pinned record."""
-    from .download import pinned_checksums, pinned_records
-
+    """Record names a database lists in params, or None (null: every pinned record, which
+    the schema does not read: the download stage checks them against the pins)."""
     records = params["databases"][database]["records"]
-    return [str(r) for r in records] if records is not None else \
-        pinned_records(pinned_checksums(database))
+    return None if records is None else [str(r) for r in records]
 
 
 def database_rules(params):
@@ -312,6 +310,12 @@ def database_rules(params):
         if unknown:
             yield ("split", key), split[key], f"{', '.join(unknown)} not in params databases"
             return
+    unlisted = [d for d in split["extra_train"] if records_of(params, d) is None]
+    if unlisted:
+        yield ("split", "extra_train"), split["extra_train"], (
+            f"{', '.join(unlisted)} must list its records (params databases.<name>.records) "
+            "to train on them")
+        return
     extra = [r for d in split["extra_train"] for r in records_of(params, d)]
     if set(extra) & set(DS2):
         yield ("split", "extra_train"), split["extra_train"], "would train on DS2 records"
@@ -331,9 +335,14 @@ def cross_database_rules(params):
             yield ("cross_database", i, "database"), pair["database"], "not in params databases"
             continue
         own = merged(params, pair["protocol"])["split"]["extra_train"]
-        seen = set(records_of(params, pair["database"])) & {*DS1, *DS2}
-        if pair["database"] in own or seen:
-            yield ("cross_database", i), pair, (
+        records = records_of(params, pair["database"])
+        if records is None:
+            yield ("cross_database", i, "database"), pair["database"], (
+                "must list its records (params databases.<name>.records): none may be a "
+                "DS1 or DS2 record")
+            continue
+        if pair["database"] in own or set(records) & {*DS1, *DS2}:
+            yield ("cross_database", i, "database"), pair["database"], (
                 f"{pair['protocol']} trains or tests on {pair['database']}: not another "
                 "database")
 
