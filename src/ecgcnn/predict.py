@@ -19,6 +19,7 @@ import pandas as pd
 
 from .aami import CLASSES
 from .checkpoint import load_model
+from .episodes import NO_EPISODES, describe, flagged, inside, read_episodes
 from .filters import resample, valid_stretches
 from .io import EcgError
 from .records import long_record, read_beats, read_header_fs, read_lead_range, read_signal
@@ -181,8 +182,10 @@ def predict_record(record, model_dir, annotations="atr", detect=False, lead=None
     ann_file = Path(f"{path}.{annotations}")
     ref_samples = ref_labels = None
     note = None
+    episodes, waves = NO_EPISODES, 0
     if ann_file.exists():
         ref_samples, ref_labels, _ = read_beats(path, annotations, fs, n)
+        episodes, waves = read_episodes(path, annotations, fs, n)
         order = np.argsort(ref_samples, kind="stable")
         ref_samples, ref_labels = ref_samples[order], ref_labels[order]
         if len(ref_samples) < 2:
@@ -234,19 +237,32 @@ def predict_record(record, model_dir, annotations="atr", detect=False, lead=None
     if reference is not None:
         ref = np.asarray(reference)[kept]
         frame["reference"] = pd.Series(np.asarray(CLASSES)[np.maximum(ref, 0)]).where(ref >= 0)
+    if len(episodes):
+        frame["vf_episode"] = inside(samples, episodes)
     frame.attrs = {
         "record": name, "lead": lead_name, "fs": fs, "samples": n,
         "source": source, "beats": len(peaks), "edge_dropped": int((~kept).sum()),
         "filled_samples": facts["bridged"], "gaps": facts["gaps"], "note": note,
         "chunked": signal is None,
         "annotations": ann_file.name if ref_samples is not None else None,
+        "episodes": {"marked": episodes.tolist(), "flutter_waves": waves,
+                     "annotations": ann_file.name} if len(episodes) else None,
     }
     if matched is not None:
-        found = np.unique(matched[matched >= 0])
-        frame.attrs["detection"] = {"reference_beats": len(ref_samples), "matched": len(found),
-                                    "se": len(found) / max(len(ref_samples), 1),
-                                    "ppv": len(found) / len(peaks)}
+        frame.attrs["detection"] = detection_facts(peaks, matched, ref_samples, episodes)
     return frame
+
+
+def detection_facts(peaks, matched, ref_samples, episodes):
+    """The detector's Se and +P (`matched`: match_beats of `peaks`), both counted outside
+    the marked VF episodes, where bxb counts neither reference nor detected beats."""
+    ref_outside = ~inside(ref_samples, episodes)
+    hits = np.asarray(matched)[~inside(peaks, episodes)]
+    found = np.unique(hits[hits >= 0])
+    found = found[ref_outside[found]]
+    reference, detected = int(ref_outside.sum()), len(hits)
+    return {"reference_beats": reference, "detected": detected, "matched": len(found),
+            "se": len(found) / max(reference, 1), "ppv": len(found) / max(detected, 1)}
 
 
 def summary(frame):
@@ -278,8 +294,12 @@ def summary(frame):
         lines.append(f"detection vs {a['annotations']}: Se {d['se']:.2%}, +P {d['ppv']:.2%} of "
                      f"{d['reference_beats']} reference beats "
                      f"(tolerance {MATCH_TOLERANCE_S * 1000:.0f} ms)")
+    if a.get("episodes"):
+        e = a["episodes"]
+        lines.append("  " + describe(np.asarray(e["marked"]), e["flutter_waves"], a["fs"],
+                                     int(flagged(frame).sum()), e["annotations"]))
     if "reference" in frame:
-        scored = frame[frame["reference"].notna()]
+        scored = frame[frame["reference"].notna() & ~flagged(frame)]
         if len(scored):
             y = scored["reference"].map(CLASSES.index).to_numpy()
             scores, _ = evaluation(y, scored[list(PROB_COLUMNS)].to_numpy())

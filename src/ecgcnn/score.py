@@ -99,7 +99,7 @@ def detection_scores(frames):
         return None
     found = sum(d["matched"] for d in rows.values())
     reference = sum(d["reference_beats"] for d in rows.values())
-    detected = sum(frames[name].attrs["beats"] for name in rows)
+    detected = sum(d["detected"] for d in rows.values())
     return {"se": found / reference if reference else None,
             "ppv": found / detected if detected else None,
             "reference_beats": reference, "detected_beats": detected,
@@ -108,11 +108,14 @@ def detection_scores(frames):
 
 
 def scored(beats):
-    """(records, reference classes, predicted classes) of the beats with a reference class;
-    none when no record had beat annotations."""
+    """(records, reference classes, predicted classes) of the beats with a reference class
+    outside marked VF episodes (bxb's rule, episodes.py); none when no record had beat
+    annotations."""
+    from .episodes import flagged
+
     if "reference" not in beats:
         return np.zeros(0, dtype=str), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    mine = beats[beats["reference"].notna()]
+    mine = beats[beats["reference"].notna() & ~flagged(beats)]
     return (mine["record"].to_numpy(), mine["reference"].map(CLASSES.index).to_numpy(np.int64),
             mine["predicted"].map(CLASSES.index).to_numpy(np.int64))
 
@@ -131,7 +134,18 @@ def summarise(beats, frames, failed, model_dir):
             "confusion": {"rows_reference_columns_predicted": list(CLASSES),
                           "matrix": cm.tolist()},
             **({"scores": summary_scores(cm), "ec57": ec57.gross(cm)} if len(y) else {}),
-            "detection": detection_scores(frames)}
+            "detection": detection_scores(frames), "vf_episodes": vf_episodes(beats, frames)}
+
+
+def vf_episodes(beats, frames):
+    """The marked VF episodes per record and the beats inside them, left out of the scores."""
+    from .episodes import flagged
+
+    marked = {n: f.attrs["episodes"]["marked"] for n, f in frames.items()
+              if f.attrs.get("episodes")}
+    inside = int(flagged(beats).sum()) if len(beats) else 0
+    return {"records": marked, "episodes": sum(len(e) for e in marked.values()),
+            "beats_excluded": inside}
 
 
 def per_record_table(beats, frames):
@@ -174,6 +188,11 @@ def report(summary):
             e = summary["ec57"][kind]
             lines.append(f"  gross {name:<9} Se {fmt(e['se'])}  +P {fmt(e['ppv'])}  "
                          f"FPR {fmt(e['fpr'])}")
+    vf = summary.get("vf_episodes")
+    if vf and vf["episodes"]:
+        lines.append(f"  {vf['beats_excluded']} beats inside {vf['episodes']} reference-marked "
+                     f"VF episode(s) ([ ... ], {len(vf['records'])} record(s)) left out of "
+                     "every beat and detection statistic, as bxb does")
     if summary["detection"]:
         d = summary["detection"]
         lines.append(f"  QRS detection Se {fmt(d['se'])}  +P {fmt(d['ppv'])} "
