@@ -184,7 +184,7 @@ def noise_stress_figure(result, title, scopes=("noisy", "whole")):
         ax.set_xlabel("SNR (dB)")
         ax.invert_xaxis()  # clean on the left, noisier to the right
         ax.grid(alpha=0.3)
-        ax.legend(loc="lower left", fontsize=7)
+        ax.legend(loc="best", fontsize=7)
     axes[0].set_ylabel("gross statistic (both records pooled)")
     axes[0].set_ylim(0, 1.02)
     fig.suptitle(title, fontsize=11)

@@ -321,6 +321,15 @@ def default_start(frame, seconds):
     return max(0.0, float(odd.iloc[0]) - seconds / 3) if len(odd) else 0.0
 
 
+def shade_episodes(ax, attrs, lo, hi):
+    """The annotated VF episodes between samples lo and hi, shaded."""
+    marked = [(a, b) for a, b in (attrs.get("episodes") or {}).get("marked", [])
+              if a < hi and b >= lo]
+    for i, (a, b) in enumerate(marked):
+        ax.axvspan(max(a, lo) / attrs["fs"], min(b, hi) / attrs["fs"], color="tab:orange",
+                   alpha=0.15, label=None if i else "VF episode (annotated)")
+
+
 def plot_stretch(record, frame, start_s=None, seconds=10.0, annotations="atr"):
     """Figure of `seconds` of the classified lead, beats marked in the colour of their class."""
     import matplotlib.pyplot as plt
@@ -342,6 +351,7 @@ def plot_stretch(record, frame, start_s=None, seconds=10.0, annotations="atr"):
     t = np.arange(lo, hi) / fs
     fig, ax = plt.subplots(figsize=(14, 3.5))
     ax.plot(t, part, color="black", lw=0.7)
+    shade_episodes(ax, a, lo, hi)
     beats = frame[(frame["sample"] >= lo) & (frame["sample"] < hi)]
     for c in CLASSES:
         mine = beats[beats["predicted"] == c]

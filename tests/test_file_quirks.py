@@ -1,4 +1,5 @@
-"""Quirks of real annotation files cost only the beats they touch, with one warning each.
+"""Quirks of real files cost only what they touch: an annotation file's odd beats one warning
+each; header fields WFDB allows to be left out or zero are read as WFDB reads them.
 
 The annotation files are written byte by byte (WFDB's MIT format: a 16-bit word per
 annotation, type in the top 6 bits, time step in the low 10, SKIP for larger or negative
@@ -13,7 +14,7 @@ from conftest import write_record
 from test_predict import model_dir  # noqa: F401
 
 from ecgcnn.cli import main
-from ecgcnn.records import read_beats
+from ecgcnn.records import read_beats, read_signal
 
 FS, SECONDS = 360, 20
 LENGTH = FS * SECONDS
@@ -103,3 +104,32 @@ def test_predict_keeps_the_record_when_its_last_beat_is_past_the_end(quirky, mod
     assert err[0].startswith("warning: ") and f"sample {LENGTH})" in err[0]
     assert not any(line.startswith("warning: ") for line in err[1:])
     assert f"{len(peaks)} beats from annotations" in "\n".join(err)
+
+
+def rewrite_header(path, edit):
+    header = path.with_suffix(".hea")
+    lines = header.read_text().splitlines()
+    header.write_text("\n".join(edit(lines)) + "\n")
+
+
+def test_a_header_without_the_sample_count_is_read_whole(quirky, capsys):
+    path, _, _ = quirky
+    signal = read_signal(path)[0]
+    rewrite_header(path, lambda lines: [" ".join(lines[0].split()[:3]), *lines[1:]])
+    np.testing.assert_array_equal(read_signal(path)[0], signal)
+    assert capsys.readouterr().err == ""
+
+
+def with_gain(line, gain):
+    fields = line.split()
+    fields[2] = gain + fields[2][len(fields[2].split("(")[0].split("/")[0]):]
+    return " ".join(fields)
+
+
+def test_an_adc_gain_of_zero_means_wfdb_s_default_200(quirky):
+    path, _, _ = quirky
+    rewrite_header(path, lambda lines: [lines[0], *(with_gain(x, "200") for x in lines[1:])])
+    at_200 = read_signal(path)[0]
+    rewrite_header(path, lambda lines: [lines[0], *(with_gain(x, "0") for x in lines[1:])])
+    assert path.with_suffix(".hea").read_text().splitlines()[1].split()[2].startswith("0")
+    np.testing.assert_array_equal(read_signal(path)[0], at_200)
