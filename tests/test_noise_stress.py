@@ -12,6 +12,7 @@ from test_predict import model_dir  # noqa: F401
 from ecgcnn import noise_stress as ns
 from ecgcnn.io import EcgError, save_figure
 from ecgcnn.plots import noise_stress_figure, noise_stress_table
+from ecgcnn.predict import pair_beats
 
 NSTDB = SHARED_MITDB.parent / "nstdb"
 FS = 250
@@ -45,8 +46,8 @@ def test_pairing_is_one_to_one_the_nearest_wins():
     reference = np.array([100, 200, 300])
     detected = np.array([95, 102, 198, 260, 500])
     # 95 and 102 both nearest 100: 102 (2 samples) is paired, 95 is extra; 260 beyond 30
-    assert ns.pair_beats(detected, reference, 30).tolist() == [-1, 0, 1, -1, -1]
-    assert ns.pair_beats(detected, np.array([], dtype=int), 30).tolist() == [-1] * 5
+    assert pair_beats(detected, reference, 30).tolist() == [-1, 0, 1, -1, -1]
+    assert pair_beats(detected, np.array([], dtype=int), 30).tolist() == [-1] * 5
 
 
 def test_counts_pairs_missed_and_extra_by_scope():
@@ -54,7 +55,7 @@ def test_counts_pairs_missed_and_extra_by_scope():
     ref_labels = np.array([0, 2, 0, 1])  # N V N S
     detected = np.array([101, 199, 250, 402])
     predicted = np.array([0, 2, 2, 0])  # n v v n
-    matched = ns.pair_beats(detected, reference, 10)
+    matched = pair_beats(detected, reference, 10)
     everything = ns.beat_counts(detected, predicted, reference, ref_labels, matched,
                                 np.ones(4, bool), np.ones(4, bool))
     assert everything["cm"][0, 0] == 1 and everything["cm"][2, 2] == 1

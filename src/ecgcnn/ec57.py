@@ -19,8 +19,8 @@ v or s is a false positive (Ov, Os), labelled otherwise a true negative.
 
 Differences from running bxb on a record, stated so nobody compares unlike things:
 - Beats classified at the reference beat positions are all matched, so the O row and column
-  are empty (`score` without --detect); with detection they count as above (noise_stress.py),
-  with 150 ms one-to-one matching. bxb's X (shutdown) does not arise.
+  are empty (`score` without --detect); with detection (`score --detect`, noise_stress.py)
+  they count as above, with 150 ms one-to-one pairing. bxb's X (shutdown) does not arise.
 - Every beat of a record counts; bxb starts at 5 minutes by default (the learning period).
 - Classes follow the project's AAMI mapping (de Chazal 2004: `e` and `j` are N); bxb's SVEB
   mode counts `e`, `j` and `n` as S.
@@ -77,15 +77,17 @@ def over_seeds(confusions):
                             for stat in ("se", "ppv", "fpr")} for kind in ("veb", "sveb")}}
 
 
-def per_record(records, y_true, y_pred):
+def per_record(records, y_true, y_pred, missed=None, extra=None):
     """EC57's record-by-record table: one row per record with its beats per class, its errors
     (in all and per reference class: `N_wrong` = N beats given another label), accuracy and
-    the EC57 S and V Se / +P (empty where undefined: no S beat, no s label...)."""
+    the EC57 S and V Se / +P (empty where undefined: no S beat, no s label...); with
+    detection, `missed` and `extra` beats per record ({record: [5]}) count in Se / +P."""
     rows = []
     for record in sorted(np.unique(records)):
         mine = records == record
         cm = confusion(y_true[mine], y_pred[mine])
-        v, s = veb(cm), sveb(cm)
+        lost, more = ((d or {}).get(record, NO_BEATS) for d in (missed, extra))
+        v, s = veb(cm, lost, more), sveb(cm, lost, more)
         rows.append({"record": str(record), **{c: int(cm[k].sum()) for k, c in enumerate(CLASSES)},
                      "errors": int(cm.sum() - np.trace(cm)),
                      **{f"{c}_wrong": int(cm[k].sum() - cm[k, k]) for k, c in enumerate(CLASSES)},

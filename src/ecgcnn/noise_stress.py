@@ -9,10 +9,11 @@ and vary everywhere else, up to the end (`measured_stretches`; a test compares t
 Each record goes through `predict.predict_record(..., detect=True)`, the chain of
 `ecgcnn score --detect`, with the model given for its patient (one that never saw it, for an
 honest test). Its classified beats are paired one to one with the reference beats within
-150 ms, and counted as bxb counts them (ec57.py): paired beats in a 5x5 confusion matrix,
-reference beats no detected beat pairs with (`missed`) and detected beats with no reference
-beat (`extra`) per class, which count in the QRS and the VEB / SVEB Se and +P. A pair or a
-missed beat belongs to a scope by its reference beat, an extra one by its own position:
+150 ms (predict.pair_beats) and counted as bxb counts them (ec57.py), as `score --detect`
+does: paired beats in a 5x5 confusion matrix, reference beats no detected beat pairs with
+(`missed`) and detected beats with no reference beat (`extra`) per class, which count in the
+QRS and the VEB / SVEB Se and +P. A pair or a missed beat belongs to a scope by its
+reference beat, an extra one by its own position:
 
 - `noisy`: the noisy stretches only;
 - `whole`: every beat of the record (the project's convention, ec57.py);
@@ -89,22 +90,6 @@ def within(samples, stretches):
     return mask
 
 
-def pair_beats(detected, reference, tolerance):
-    """One to one: for each detected beat the index of its reference beat or -1. A reference
-    beat nearest to several detected beats is paired with the closest (the others: extra)."""
-    from .predict import match_beats
-
-    detected, reference = np.asarray(detected), np.asarray(reference)
-    matched = match_beats(detected, reference, tolerance)
-    if len(reference) == 0:
-        return matched
-    distance = np.abs(detected - reference[np.maximum(matched, 0)])
-    order = np.lexsort((distance, matched))
-    repeat = np.r_[False, matched[order][1:] == matched[order][:-1]] & (matched[order] >= 0)
-    matched[order[repeat]] = -1
-    return matched
-
-
 def beat_counts(detected, predicted, reference, ref_labels, matched, counted, counted_ref):
     """{"cm" 5x5, "missed" [5], "extra" [5]}: paired beats by (reference, predicted class),
     reference beats unpaired by class, detected beats unpaired by predicted class; only the
@@ -124,7 +109,7 @@ def beat_counts(detected, predicted, reference, ref_labels, matched, counted, co
 def record_counts(path, frame):
     """{scope: beat_counts} of one record's classified detected beats (predict's frame)."""
     from .episodes import inside, read_episodes
-    from .predict import MATCH_TOLERANCE_S
+    from .predict import MATCH_TOLERANCE_S, pair_beats
     from .records import read_beats
 
     fs, n = frame.attrs["fs"], frame.attrs["samples"]

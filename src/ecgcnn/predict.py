@@ -109,6 +109,20 @@ def match_beats(detected, reference, tolerance):
     return np.where(np.abs(reference[nearest] - detected) <= tolerance, nearest, -1)
 
 
+def pair_beats(detected, reference, tolerance):
+    """One to one: for each detected beat the index of its reference beat or -1. A reference
+    beat nearest to several detected beats is paired with the closest (the others: extra)."""
+    detected, reference = np.asarray(detected), np.asarray(reference)
+    matched = match_beats(detected, reference, tolerance)
+    if len(reference) == 0:
+        return matched
+    distance = np.abs(detected - reference[np.maximum(matched, 0)])
+    order = np.lexsort((distance, matched))
+    repeat = np.r_[False, matched[order][1:] == matched[order][:-1]] & (matched[order] >= 0)
+    matched[order[repeat]] = -1
+    return matched
+
+
 def detect_in_stretches(signal, stretches, fs, units):
     """detect_beats on each valid stretch of the signal: no beat is detected across a gap."""
     found = [detect_beats(signal[a:b], fs, units) + a for a, b in stretches]
@@ -211,9 +225,9 @@ def predict_record(record, model_dir, annotations="atr", detect=False, lead=None
     if detecting:
         source = "detected by wfdb GQRS"
         if ref_samples is not None:
-            matched = match_beats(peaks, ref_samples, MATCH_TOLERANCE_S * fs)
-            # -1 (no reference beat within tolerance) picks the -1 appended: no class. So
-            # also when the annotation file holds no beat at all.
+            matched = pair_beats(peaks, ref_samples, MATCH_TOLERANCE_S * fs)
+            # -1 (no reference beat paired) picks the -1 appended: no class. So also when
+            # the annotation file holds no beat at all.
             reference = np.append(ref_labels, -1)[matched]
         else:
             matched = reference = None
@@ -249,20 +263,26 @@ def predict_record(record, model_dir, annotations="atr", detect=False, lead=None
                      "annotations": ann_file.name} if len(episodes) else None,
     }
     if matched is not None:
-        frame.attrs["detection"] = detection_facts(peaks, matched, ref_samples, episodes)
+        frame.attrs["detection"] = detection_facts(peaks, matched, ref_samples, ref_labels,
+                                                   episodes)
     return frame
 
 
-def detection_facts(peaks, matched, ref_samples, episodes):
-    """The detector's Se and +P (`matched`: match_beats of `peaks`), both counted outside
+def detection_facts(peaks, matched, ref_samples, ref_labels, episodes):
+    """The detector's Se and +P (`matched`: pair_beats of `peaks`) and the reference beats
+    no detected beat paired with (`missed`, per class: EC57's Vo, So...), all counted outside
     the marked VF episodes, where bxb counts neither reference nor detected beats."""
     ref_outside = ~inside(ref_samples, episodes)
     hits = np.asarray(matched)[~inside(peaks, episodes)]
-    found = np.unique(hits[hits >= 0])
+    found = hits[hits >= 0]
     found = found[ref_outside[found]]
+    unpaired = ref_outside.copy()
+    unpaired[matched[matched >= 0]] = False
+    missed = np.bincount(ref_labels[unpaired], minlength=len(CLASSES))
     reference, detected = int(ref_outside.sum()), len(hits)
     return {"reference_beats": reference, "detected": detected, "matched": len(found),
-            "se": len(found) / max(reference, 1), "ppv": len(found) / max(detected, 1)}
+            "se": len(found) / max(reference, 1), "ppv": len(found) / max(detected, 1),
+            "missed": dict(zip(CLASSES, missed.tolist(), strict=True))}
 
 
 def summary(frame):

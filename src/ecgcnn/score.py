@@ -3,8 +3,11 @@
 Every annotated record goes through `predict.predict_record`, the chain `ecgcnn predict` uses,
 in worker processes that load the model once each. The scores are the evaluate stage's code:
 the 5-class confusion matrix (`metrics`), EC57's gross and record-by-record VEB and SVEB
-statistics (`ec57`), and, with detection, the detector's Se and +P (150 ms matching). A record
-that cannot be read is reported and skipped; the others are scored.
+statistics (`ec57`), and, with detection, the detector's Se and +P (150 ms one-to-one
+pairing); with detection EC57's VEB / SVEB counts also take the reference beats no detected
+beat paired with and the detected beats paired with none, as bxb does. Beats inside marked
+VF episodes are left out (episodes.py). A record that cannot be read is reported and
+skipped; the others are scored.
 """
 
 import concurrent.futures
@@ -120,11 +123,31 @@ def scored(beats):
             mine["predicted"].map(CLASSES.index).to_numpy(np.int64))
 
 
+def unpaired(beats, frames):
+    """({record: missed [5]}, {record: extra [5]}) of the records whose detected beats were
+    scored against annotations: reference beats no detected beat paired with, by class, and
+    classified detected beats paired with none, by predicted class (outside VF episodes).
+    EC57 counts both (ec57.py); empty without detection."""
+    from .episodes import flagged
+
+    names = [n for n, f in frames.items() if "detection" in f.attrs]
+    missed = {n: np.array([frames[n].attrs["detection"]["missed"][c] for c in CLASSES])
+              for n in names}
+    lone = (beats[beats["record"].isin(names) & beats["reference"].isna() & ~flagged(beats)]
+            if names else beats)
+    extra = {n: np.bincount(lone.loc[lone["record"] == n, "predicted"].map(CLASSES.index)
+                            .to_numpy(np.int64), minlength=len(CLASSES)) for n in names}
+    return missed, extra
+
+
 def summarise(beats, frames, failed, model_dir):
-    """summary.json: the scores of every beat with a reference class, pooled over records."""
+    """summary.json: the scores of every beat with a reference class, pooled over records;
+    with detection, EC57's counts include the missed and extra beats (`unpaired`)."""
     from . import ec57
     from .metrics import confusion, summary_scores
 
+    missed, extra = (sum(d.values(), np.zeros(len(CLASSES), dtype=np.int64))
+                     for d in unpaired(beats, frames))
     _, y, p = scored(beats)
     cm = confusion(y, p) if len(y) else np.zeros((len(CLASSES),) * 2, dtype=np.int64)
     predicted = beats["predicted"] if len(beats) else pd.Series([], dtype=str)
@@ -133,7 +156,10 @@ def summarise(beats, frames, failed, model_dir):
             "predicted": {c: int((predicted == c).sum()) for c in CLASSES},
             "confusion": {"rows_reference_columns_predicted": list(CLASSES),
                           "matrix": cm.tolist()},
-            **({"scores": summary_scores(cm), "ec57": ec57.gross(cm)} if len(y) else {}),
+            **({"scores": summary_scores(cm), "ec57": ec57.gross(cm, missed, extra)}
+               if len(y) else {}),
+            "unpaired": {"missed": dict(zip(CLASSES, missed.tolist(), strict=True)),
+                         "extra": dict(zip(CLASSES, extra.tolist(), strict=True))},
             "detection": detection_scores(frames), "vf_episodes": vf_episodes(beats, frames)}
 
 
@@ -152,7 +178,7 @@ def per_record_table(beats, frames):
     """EC57's record-by-record table (ec57.per_record), plus the detector's Se / +P."""
     from . import ec57
 
-    rows = pd.DataFrame(ec57.per_record(*scored(beats)))
+    rows = pd.DataFrame(ec57.per_record(*scored(beats), *unpaired(beats, frames)))
     detection = {n: f.attrs["detection"] for n, f in frames.items() if "detection" in f.attrs}
     if detection and len(rows):
         rows["detect_se"] = rows["record"].map(lambda r: detection.get(r, {}).get("se"))
