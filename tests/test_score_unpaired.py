@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ecgcnn.score import per_record_table, summarise, unpaired
+from ecgcnn.score import per_record_table, report, summarise, unpaired
 
 
 def frame(predicted, reference, missed, vf=None):
@@ -48,6 +48,8 @@ def test_gross_and_record_statistics_count_them(frames):
     veb, sveb = summary["ec57"]["veb"], summary["ec57"]["sveb"]
     assert veb["se"] == pytest.approx(2 / 3) and veb["ppv"] == pytest.approx(2 / 3)
     assert sveb["se"] is None and sveb["ppv"] == 0.0
+    assert "(with 2 reference beats missed and 2 detected beats matching none" in \
+        report(summary)
     table = per_record_table(beats, frames).set_index("record")
     assert table.loc["a", "V_se"] == pytest.approx(2 / 3)
     assert table.loc["a", "V_ppv"] == pytest.approx(2 / 3)

@@ -214,6 +214,11 @@ def report(summary):
             e = summary["ec57"][kind]
             lines.append(f"  gross {name:<9} Se {fmt(e['se'])}  +P {fmt(e['ppv'])}  "
                          f"FPR {fmt(e['fpr'])}")
+        u = summary["unpaired"]
+        if summary["detection"]:
+            lines.append(f"  (with {sum(u['missed'].values())} reference beats missed and "
+                         f"{sum(u['extra'].values())} detected beats matching none, counted "
+                         "as bxb counts them)")
     vf = summary.get("vf_episodes")
     if vf and vf["episodes"]:
         lines.append(f"  {vf['beats_excluded']} beats inside {vf['episodes']} reference-marked "
