@@ -57,3 +57,16 @@ def test_per_record_table_counts_each_record_separately():
     assert a["S_se"] == 1.0 and a["S_ppv"] == pytest.approx(0.5) and a["V_se"] == 1.0
     assert b["S_se"] is None and b["V_se"] == 0.0 and b["V_ppv"] is None
     assert b["V_wrong"] == 1 and b["errors"] == 1
+
+
+def test_with_detection_missed_and_extra_beats_count_as_bxb_counts_them():
+    missed = np.array([30, 3, 5, 1, 0])  # No, So, Vo, Fo, Qo
+    extra = np.array([50, 4, 9, 2, 1])  # On, Os, Ov, Of, Oq
+    e = gross(CM, missed, extra)
+    assert e["veb"]["se"] == pytest.approx(80 / (80 + 12 + 5))  # VFN += Vo
+    assert e["veb"]["ppv"] == pytest.approx(80 / (80 + 12 + 9))  # VFP += Ov
+    tn = (934 - 10) + (48 - 2) + (22 - 7) + (16 - 4) + (66 - 9)  # + On Os Of Oq
+    assert e["veb"]["fpr"] == pytest.approx((12 + 9) / (tn + 12 + 9))
+    assert e["sveb"]["se"] == pytest.approx(40 / (40 + 8 + 3))  # SFN += So
+    assert e["sveb"]["ppv"] == pytest.approx(40 / (40 + 28 + 4))  # SFP += Os
+    assert gross(CM, np.zeros(5), np.zeros(5)) == gross(CM)

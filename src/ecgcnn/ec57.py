@@ -12,9 +12,15 @@ columns = the classifier's label (N n, S s, V v, F f, Q q):
   not counted). bxb prints no SVEB false-positive rate; ours follows the VEB rule by analogy:
   TN = N, V, F and Q beats not labelled s.
 
+With detected beats (`gross(cm, missed, extra)`), bxb's O row and column count too: a
+reference beat no detected beat matched (`missed`, per reference class) is a false negative of
+its class (Vo, So), and a detected beat matching no reference beat (`extra`, per label) labelled
+v or s is a false positive (Ov, Os), labelled otherwise a true negative.
+
 Differences from running bxb on a record, stated so nobody compares unlike things:
-- The classifier labels the reference beat positions, so every beat is matched; EC57's
-  150 ms matching and its O/X (missed or extra beat) columns do not arise.
+- Beats classified at the reference beat positions are all matched, so the O row and column
+  are empty (`score` without --detect); with detection (`score --detect`, noise_stress.py)
+  they count as above, with 150 ms one-to-one pairing. bxb's X (shutdown) does not arise.
 - Every beat of a record counts; bxb starts at 5 minutes by default (the learning period).
 - Classes follow the project's AAMI mapping (de Chazal 2004: `e` and `j` are N); bxb's SVEB
   mode counts `e`, `j` and `n` as S.
@@ -26,6 +32,7 @@ from .aami import CLASSES
 from .metrics import accuracy_of, confusion, spread, summary_scores
 
 N, S, V, F, Q = range(len(CLASSES))
+NO_BEATS = np.zeros(len(CLASSES), dtype=np.int64)  # no missed or extra beat (no detection)
 
 
 def ratio(num, den):
@@ -33,27 +40,30 @@ def ratio(num, den):
     return float(num / den) if den else None
 
 
-def veb(cm):
+def veb(cm, missed=NO_BEATS, extra=NO_BEATS):
     tp = cm[V, V]
-    fn = cm[V].sum() - tp
-    fp = cm[N, V] + cm[S, V]
-    tn = sum(cm[r].sum() - cm[r, V] for r in (N, S, F, Q))
+    fn = cm[V].sum() - tp + missed[V]
+    fp = cm[N, V] + cm[S, V] + extra[V]
+    tn = sum(cm[r].sum() - cm[r, V] for r in (N, S, F, Q)) + extra.sum() - extra[V]
     return {"se": ratio(tp, tp + fn), "ppv": ratio(tp, tp + fp), "fpr": ratio(fp, tn + fp)}
 
 
-def sveb(cm):
+def sveb(cm, missed=NO_BEATS, extra=NO_BEATS):
     tp = cm[S, S]
-    fn = cm[S].sum() - tp
-    fp = cm[N, S] + cm[V, S] + cm[F, S]
-    tn = sum(cm[r].sum() - cm[r, S] for r in (N, V, F, Q))
+    fn = cm[S].sum() - tp + missed[S]
+    fp = cm[N, S] + cm[V, S] + cm[F, S] + extra[S]
+    tn = sum(cm[r].sum() - cm[r, S] for r in (N, V, F, Q)) + extra.sum() - extra[S]
     return {"se": ratio(tp, tp + fn), "ppv": ratio(tp, tp + fp), "fpr": ratio(fp, tn + fp)}
 
 
-def gross(cm):
+def gross(cm, missed=None, extra=None):
     """{"veb": {se, ppv, fpr}, "sveb": {...}} from a 5x5 confusion matrix (gross statistics:
-    all beats of all records pooled, as EC57 reports them)."""
+    all beats of all records pooled, as EC57 reports them); with detection, `missed`
+    reference beats and `extra` detected beats per class (see above)."""
     cm = np.asarray(cm)
-    return {"veb": veb(cm), "sveb": sveb(cm)}
+    missed = NO_BEATS if missed is None else np.asarray(missed)
+    extra = NO_BEATS if extra is None else np.asarray(extra)
+    return {"veb": veb(cm, missed, extra), "sveb": sveb(cm, missed, extra)}
 
 
 def over_seeds(confusions):
@@ -67,18 +77,23 @@ def over_seeds(confusions):
                             for stat in ("se", "ppv", "fpr")} for kind in ("veb", "sveb")}}
 
 
-def per_record(records, y_true, y_pred):
+def per_record(records, y_true, y_pred, missed=None, extra=None):
     """EC57's record-by-record table: one row per record with its beats per class, its errors
     (in all and per reference class: `N_wrong` = N beats given another label), accuracy and
-    the EC57 S and V Se / +P (empty where undefined: no S beat, no s label...)."""
-    return [record_row(record, confusion(y_true[records == record], y_pred[records == record]))
-            for record in sorted(np.unique(records))]
+    the EC57 S and V Se / +P (empty where undefined: no S beat, no s label...); with
+    detection, `missed` and `extra` beats per record ({record: [5]}) count in Se / +P."""
+    rows = []
+    for record in sorted(np.unique(records)):
+        mine = records == record
+        lost, more = ((d or {}).get(record, NO_BEATS) for d in (missed, extra))
+        rows.append(record_row(record, confusion(y_true[mine], y_pred[mine]), lost, more))
+    return rows
 
 
-def record_row(record, cm):
+def record_row(record, cm, missed=NO_BEATS, extra=NO_BEATS):
     """One row of the record-by-record table from the record's confusion matrix."""
     cm = np.asarray(cm)
-    v, s = veb(cm), sveb(cm)
+    v, s = veb(cm, missed, extra), sveb(cm, missed, extra)
     return {"record": str(record), **{c: int(cm[k].sum()) for k, c in enumerate(CLASSES)},
             "errors": int(cm.sum() - np.trace(cm)),
             **{f"{c}_wrong": int(cm[k].sum() - cm[k, k]) for k, c in enumerate(CLASSES)},

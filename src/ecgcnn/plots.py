@@ -142,3 +142,51 @@ def cv_epochs_figure(curve, title):
     ax.grid(alpha=0.3)
     ax.set_title(title, fontsize=10)
     return fig
+
+
+NOISE_STATISTICS = (("qrs", "QRS detection"), ("veb", "VEB (V)"), ("sveb", "SVEB (S)"))
+NOISE_COLORS = {"qrs": "black", "veb": COLORS["V"], "sveb": COLORS["S"]}
+
+
+def noise_stress_table(result):
+    """Long table (snr, scope, statistic, value) of noise_stress_result's pooled statistics,
+    for `dvc plots`: statistic is qrs_se, qrs_ppv, veb_se, veb_ppv, sveb_se, sveb_ppv or
+    accuracy; an undefined value (no beat to count) is empty."""
+    rows = []
+    for snr, by_scope in result["snr"].items():
+        for scope, s in by_scope.items():
+            values = {f"{kind}_{stat}": s[kind][stat] for kind, _ in NOISE_STATISTICS
+                      for stat in ("se", "ppv")}
+            rows += [{"snr": int(snr), "scope": scope, "statistic": k, "value": v}
+                     for k, v in {**values, "accuracy": s["accuracy"]}.items()]
+    return pd.DataFrame(rows, columns=["snr", "scope", "statistic", "value"])
+
+
+def noise_stress_figure(result, title, scopes=("noisy", "whole")):
+    """Each statistic against the SNR (cleanest on the left), one panel per kind: Se solid
+    circles, +P open squares; one line style per scope (noisy stretches solid)."""
+    table = noise_stress_table(result)
+    styles = dict(zip(scopes, ("-", "--", ":"), strict=False))
+    fig, axes = plt.subplots(1, len(NOISE_STATISTICS) + 1, figsize=(14, 3.6), sharey=True)
+    panels = [*(((f"{k}_se", f"{k}_ppv"), name, NOISE_COLORS[k]) for k, name in NOISE_STATISTICS),
+              (("accuracy",), "accuracy (paired beats)", "tab:green")]
+    for ax, (stats, name, color) in zip(axes, panels, strict=True):
+        for scope in scopes:
+            for stat in stats:
+                rows = table[(table["scope"] == scope) & (table["statistic"] == stat)]
+                rows = rows.sort_values("snr")
+                ax.plot(rows["snr"], rows["value"].astype(float), color=color, ls=styles[scope],
+                        marker="s" if stat.endswith("ppv") else "o", ms=4,
+                        mfc="white" if stat.endswith("ppv") else color,
+                        label=f"{stat.split('_')[-1].replace('ppv', '+P').replace('se', 'Se')}"
+                              f" ({scope})")
+        ax.set_title(name, fontsize=10)
+        ax.set_xlabel("SNR (dB)")
+        ax.invert_xaxis()  # clean on the left, noisier to the right
+        ax.grid(alpha=0.3)
+        ax.legend(loc="best", fontsize=7)
+    axes[0].set_ylabel("gross statistic (both records pooled)")
+    axes[0].set_ylim(0, 1.02)
+    fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return fig

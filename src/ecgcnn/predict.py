@@ -19,6 +19,7 @@ import pandas as pd
 
 from .aami import CLASSES
 from .checkpoint import load_model
+from .episodes import NO_EPISODES, describe, flagged, inside, read_episodes
 from .filters import resample, valid_stretches
 from .io import EcgError
 from .records import long_record, read_beats, read_header_fs, read_lead_range, read_signal
@@ -108,6 +109,20 @@ def match_beats(detected, reference, tolerance):
     return np.where(np.abs(reference[nearest] - detected) <= tolerance, nearest, -1)
 
 
+def pair_beats(detected, reference, tolerance):
+    """One to one: for each detected beat the index of its reference beat or -1. A reference
+    beat nearest to several detected beats is paired with the closest (the others: extra)."""
+    detected, reference = np.asarray(detected), np.asarray(reference)
+    matched = match_beats(detected, reference, tolerance)
+    if len(reference) == 0:
+        return matched
+    distance = np.abs(detected - reference[np.maximum(matched, 0)])
+    order = np.lexsort((distance, matched))
+    repeat = np.r_[False, matched[order][1:] == matched[order][:-1]] & (matched[order] >= 0)
+    matched[order[repeat]] = -1
+    return matched
+
+
 def detect_in_stretches(signal, stretches, fs, units):
     """detect_beats on each valid stretch of the signal: no beat is detected across a gap."""
     found = [detect_beats(signal[a:b], fs, units) + a for a, b in stretches]
@@ -181,8 +196,10 @@ def predict_record(record, model_dir, annotations="atr", detect=False, lead=None
     ann_file = Path(f"{path}.{annotations}")
     ref_samples = ref_labels = None
     note = None
+    episodes, waves = NO_EPISODES, 0
     if ann_file.exists():
         ref_samples, ref_labels, _ = read_beats(path, annotations, fs, n)
+        episodes, waves = read_episodes(path, annotations, fs, n)
         order = np.argsort(ref_samples, kind="stable")
         ref_samples, ref_labels = ref_samples[order], ref_labels[order]
         if len(ref_samples) < 2:
@@ -208,9 +225,9 @@ def predict_record(record, model_dir, annotations="atr", detect=False, lead=None
     if detecting:
         source = "detected by wfdb GQRS"
         if ref_samples is not None:
-            matched = match_beats(peaks, ref_samples, MATCH_TOLERANCE_S * fs)
-            # -1 (no reference beat within tolerance) picks the -1 appended: no class. So
-            # also when the annotation file holds no beat at all.
+            matched = pair_beats(peaks, ref_samples, MATCH_TOLERANCE_S * fs)
+            # -1 (no reference beat paired) picks the -1 appended: no class. So also when
+            # the annotation file holds no beat at all.
             reference = np.append(ref_labels, -1)[matched]
         else:
             matched = reference = None
@@ -234,19 +251,38 @@ def predict_record(record, model_dir, annotations="atr", detect=False, lead=None
     if reference is not None:
         ref = np.asarray(reference)[kept]
         frame["reference"] = pd.Series(np.asarray(CLASSES)[np.maximum(ref, 0)]).where(ref >= 0)
+    if len(episodes):
+        frame["vf_episode"] = inside(samples, episodes)
     frame.attrs = {
         "record": name, "lead": lead_name, "fs": fs, "samples": n,
         "source": source, "beats": len(peaks), "edge_dropped": int((~kept).sum()),
         "filled_samples": facts["bridged"], "gaps": facts["gaps"], "note": note,
         "chunked": signal is None,
         "annotations": ann_file.name if ref_samples is not None else None,
+        "episodes": {"marked": episodes.tolist(), "flutter_waves": waves,
+                     "annotations": ann_file.name} if len(episodes) else None,
     }
     if matched is not None:
-        found = np.unique(matched[matched >= 0])
-        frame.attrs["detection"] = {"reference_beats": len(ref_samples), "matched": len(found),
-                                    "se": len(found) / max(len(ref_samples), 1),
-                                    "ppv": len(found) / len(peaks)}
+        frame.attrs["detection"] = detection_facts(peaks, matched, ref_samples, ref_labels,
+                                                   episodes)
     return frame
+
+
+def detection_facts(peaks, matched, ref_samples, ref_labels, episodes):
+    """The detector's Se and +P (`matched`: pair_beats of `peaks`) and the reference beats
+    no detected beat paired with (`missed`, per class: EC57's Vo, So...), all counted outside
+    the marked VF episodes, where bxb counts neither reference nor detected beats."""
+    ref_outside = ~inside(ref_samples, episodes)
+    hits = np.asarray(matched)[~inside(peaks, episodes)]
+    found = hits[hits >= 0]
+    found = found[ref_outside[found]]
+    unpaired = ref_outside.copy()
+    unpaired[matched[matched >= 0]] = False
+    missed = np.bincount(ref_labels[unpaired], minlength=len(CLASSES))
+    reference, detected = int(ref_outside.sum()), len(hits)
+    return {"reference_beats": reference, "detected": detected, "matched": len(found),
+            "se": len(found) / max(reference, 1), "ppv": len(found) / max(detected, 1),
+            "missed": dict(zip(CLASSES, missed.tolist(), strict=True))}
 
 
 def summary(frame):
@@ -278,8 +314,12 @@ def summary(frame):
         lines.append(f"detection vs {a['annotations']}: Se {d['se']:.2%}, +P {d['ppv']:.2%} of "
                      f"{d['reference_beats']} reference beats "
                      f"(tolerance {MATCH_TOLERANCE_S * 1000:.0f} ms)")
+    if a.get("episodes"):
+        e = a["episodes"]
+        lines.append("  " + describe(np.asarray(e["marked"]), e["flutter_waves"], a["fs"],
+                                     int(flagged(frame).sum()), e["annotations"]))
     if "reference" in frame:
-        scored = frame[frame["reference"].notna()]
+        scored = frame[frame["reference"].notna() & ~flagged(frame)]
         if len(scored):
             y = scored["reference"].map(CLASSES.index).to_numpy()
             scores, _ = evaluation(y, scored[list(PROB_COLUMNS)].to_numpy())
@@ -299,6 +339,15 @@ def default_start(frame, seconds):
     """A stretch worth looking at: around the first beat not predicted N, else the start."""
     odd = frame.loc[frame["predicted"] != "N", "time_s"]
     return max(0.0, float(odd.iloc[0]) - seconds / 3) if len(odd) else 0.0
+
+
+def shade_episodes(ax, attrs, lo, hi):
+    """The annotated VF episodes between samples lo and hi, shaded."""
+    marked = [(a, b) for a, b in (attrs.get("episodes") or {}).get("marked", [])
+              if a < hi and b >= lo]
+    for i, (a, b) in enumerate(marked):
+        ax.axvspan(max(a, lo) / attrs["fs"], min(b, hi) / attrs["fs"], color="tab:orange",
+                   alpha=0.15, label=None if i else "VF episode (annotated)")
 
 
 def plot_stretch(record, frame, start_s=None, seconds=10.0, annotations="atr"):
@@ -322,6 +371,7 @@ def plot_stretch(record, frame, start_s=None, seconds=10.0, annotations="atr"):
     t = np.arange(lo, hi) / fs
     fig, ax = plt.subplots(figsize=(14, 3.5))
     ax.plot(t, part, color="black", lw=0.7)
+    shade_episodes(ax, a, lo, hi)
     beats = frame[(frame["sample"] >= lo) & (frame["sample"] < hi)]
     for c in CLASSES:
         mine = beats[beats["predicted"] == c]

@@ -148,16 +148,10 @@ def read_segments(path, lead=None):
     return rec.p_signal[:, i].astype(np.float64), float(rec.fs), rec.sig_name[i]
 
 
-def read_beats(path, extension="atr", fs=None, length=None):
-    """Annotated beats of a record: (sample indices, AAMI class indices, symbols), in order.
-
-    Non-beat annotations are dropped; an unknown symbol is an error naming the record. When
-    the annotation file states its own sampling frequency and it differs from the record's
-    `fs`, the sample indices are converted to the record's rate. Two beats on one sample, or
-    one outside the signal's `length` samples (when given), are errors: a damaged annotation
-    file would otherwise give RR intervals of 0 (NaN features).
-    """
-    path = Path(path)
+def read_annotations(path, extension="atr", fs=None):
+    """Every annotation of `path.extension` in file order: (sample indices at the record's
+    rate `fs`, symbols). When the file states its own sampling frequency and it differs from
+    `fs`, the samples are converted."""
     ann_file = Path(f"{path}.{extension}")
     if not ann_file.exists():
         raise EcgError(f"{ann_file}: annotation file not found")
@@ -166,24 +160,67 @@ def read_beats(path, extension="atr", fs=None, length=None):
         positions = np.asarray(ann.sample, dtype=np.float64)
         if fs is not None and ann.fs and float(ann.fs) != float(fs):
             positions = positions * float(fs) / float(ann.fs)
-        pairs = list(zip(np.round(positions).astype(np.int64), ann.symbol, strict=True))
+        samples = np.round(positions).astype(np.int64)
+        symbols = np.asarray(ann.symbol, dtype=object).reshape(-1)
+        if len(samples) != len(symbols):
+            raise ValueError(f"{len(samples)} samples but {len(symbols)} symbols")
     except Exception as e:  # wfdb raises many types for malformed files
         raise EcgError(f"{ann_file}: cannot read annotations ({type(e).__name__}: {e})") from e
-    samples, labels, symbols = [], [], []
-    for sample, symbol in pairs:
-        label = class_index(symbol, where=str(ann_file))
-        if label is not None:
-            samples.append(sample)
-            labels.append(label)
-            symbols.append(symbol)
-    order = np.argsort(np.asarray(samples, dtype=np.int64), kind="stable")
-    samples = np.asarray(samples, dtype=np.int64)[order]
-    twice = samples[1:][np.diff(samples) == 0]
-    if len(twice):
-        raise EcgError(f"{ann_file}: two beats at sample {twice[0]} (one beat per sample)")
-    if length is not None and len(samples) and (samples[0] < 0 or samples[-1] >= length):
-        outside = samples[0] if samples[0] < 0 else samples[-1]
-        raise EcgError(f"{ann_file}: beat at sample {outside} is outside the record's "
-                       f"{length} samples")
-    return (samples, np.asarray(labels, dtype=np.int8)[order],
-            np.asarray(symbols).reshape(-1)[order])
+    return samples, symbols
+
+
+def warn(ann_file, what, samples):
+    """One warning line on stderr: what was done to the beats at `samples` (first 3 named)."""
+    shown = ", ".join(str(s) for s in samples[:3]) + (", ..." if len(samples) > 3 else "")
+    many = len(samples) > 1
+    print(f"warning: {ann_file}: {len(samples)} beat{'s' if many else ''} {what} (sample"
+          f"{'s' if many else ''} {shown})", file=sys.stderr)
+
+
+def sorted_beats(ann_file, samples, labels, symbols):
+    """The beats in time order (stable): a file out of order costs nothing but a warning."""
+    late = np.flatnonzero(np.diff(samples) < 0)
+    if len(late):
+        warn(ann_file, "out of time order in the file: sorted", samples[late + 1])
+    order = np.argsort(samples, kind="stable")
+    return samples[order], labels[order], symbols[order]
+
+
+def unique_beats(ann_file, samples, labels, symbols):
+    """One beat per sample: the first in the file kept (an RR interval of 0 would give NaN
+    features), each extra one dropped with the warning."""
+    extra = np.flatnonzero(np.diff(samples) == 0) + 1
+    if len(extra):
+        warn(ann_file, "on a sample another beat annotation already has: dropped",
+             samples[extra])
+    keep = np.ones(len(samples), dtype=bool)
+    keep[extra] = False
+    return samples[keep], labels[keep], symbols[keep]
+
+
+def beats_inside(ann_file, samples, labels, symbols, length):
+    """The beats on a sample of the signal (0 .. length - 1); the others dropped with the
+    warning (PhysioNet has a record whose last beat is at sample = signal length)."""
+    inside = (samples >= 0) & (samples < length)
+    if not inside.all():
+        warn(ann_file, f"outside the record's {length} samples: dropped", samples[~inside])
+    return samples[inside], labels[inside], symbols[inside]
+
+
+def read_beats(path, extension="atr", fs=None, length=None):
+    """Annotated beats of a record: (sample indices, AAMI class indices, symbols), in order.
+
+    Non-beat annotations are dropped; an unknown symbol is an error naming the file. Samples
+    are at the record's rate `fs` (see read_annotations). Quirks of real files cost only the
+    beats they touch, each kind with one warning on stderr: beats out of time order are
+    sorted, a second beat on one sample is dropped, and so is a beat outside the signal's
+    `length` samples (when given).
+    """
+    ann_file = Path(f"{path}.{extension}")
+    all_samples, all_symbols = read_annotations(path, extension, fs)
+    labels = [class_index(symbol, where=str(ann_file)) for symbol in all_symbols]
+    beat = np.array([label is not None for label in labels], dtype=bool)
+    beats = (all_samples[beat], np.asarray([k for k in labels if k is not None], dtype=np.int8),
+             np.asarray(all_symbols[beat], dtype=str).reshape(-1))
+    beats = unique_beats(ann_file, *sorted_beats(ann_file, *beats))
+    return beats_inside(ann_file, *beats, length) if length is not None else beats

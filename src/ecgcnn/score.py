@@ -3,8 +3,11 @@
 Every annotated record goes through `predict.predict_record`, the chain `ecgcnn predict` uses,
 in worker processes that load the model once each. The scores are the evaluate stage's code:
 the 5-class confusion matrix (`metrics`), EC57's gross and record-by-record VEB and SVEB
-statistics (`ec57`), and, with detection, the detector's Se and +P (150 ms matching). A record
-that cannot be read is reported and skipped; the others are scored.
+statistics (`ec57`), and, with detection, the detector's Se and +P (150 ms one-to-one
+pairing); with detection EC57's VEB / SVEB counts also take the reference beats no detected
+beat paired with and the detected beats paired with none, as bxb does. Beats inside marked
+VF episodes are left out (episodes.py). A record that cannot be read is reported and
+skipped; the others are scored.
 """
 
 import concurrent.futures
@@ -99,7 +102,7 @@ def detection_scores(frames):
         return None
     found = sum(d["matched"] for d in rows.values())
     reference = sum(d["reference_beats"] for d in rows.values())
-    detected = sum(frames[name].attrs["beats"] for name in rows)
+    detected = sum(d["detected"] for d in rows.values())
     return {"se": found / reference if reference else None,
             "ppv": found / detected if detected else None,
             "reference_beats": reference, "detected_beats": detected,
@@ -108,20 +111,43 @@ def detection_scores(frames):
 
 
 def scored(beats):
-    """(records, reference classes, predicted classes) of the beats with a reference class;
-    none when no record had beat annotations."""
+    """(records, reference classes, predicted classes) of the beats with a reference class
+    outside marked VF episodes (bxb's rule, episodes.py); none when no record had beat
+    annotations."""
+    from .episodes import flagged
+
     if "reference" not in beats:
         return np.zeros(0, dtype=str), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    mine = beats[beats["reference"].notna()]
+    mine = beats[beats["reference"].notna() & ~flagged(beats)]
     return (mine["record"].to_numpy(), mine["reference"].map(CLASSES.index).to_numpy(np.int64),
             mine["predicted"].map(CLASSES.index).to_numpy(np.int64))
 
 
+def unpaired(beats, frames):
+    """({record: missed [5]}, {record: extra [5]}) of the records whose detected beats were
+    scored against annotations: reference beats no detected beat paired with, by class, and
+    classified detected beats paired with none, by predicted class (outside VF episodes).
+    EC57 counts both (ec57.py); empty without detection."""
+    from .episodes import flagged
+
+    names = [n for n, f in frames.items() if "detection" in f.attrs]
+    missed = {n: np.array([frames[n].attrs["detection"]["missed"][c] for c in CLASSES])
+              for n in names}
+    lone = (beats[beats["record"].isin(names) & beats["reference"].isna() & ~flagged(beats)]
+            if names else beats)
+    extra = {n: np.bincount(lone.loc[lone["record"] == n, "predicted"].map(CLASSES.index)
+                            .to_numpy(np.int64), minlength=len(CLASSES)) for n in names}
+    return missed, extra
+
+
 def summarise(beats, frames, failed, model_dir):
-    """summary.json: the scores of every beat with a reference class, pooled over records."""
+    """summary.json: the scores of every beat with a reference class, pooled over records;
+    with detection, EC57's counts include the missed and extra beats (`unpaired`)."""
     from . import ec57
     from .metrics import confusion, summary_scores
 
+    missed, extra = (sum(d.values(), np.zeros(len(CLASSES), dtype=np.int64))
+                     for d in unpaired(beats, frames))
     _, y, p = scored(beats)
     cm = confusion(y, p) if len(y) else np.zeros((len(CLASSES),) * 2, dtype=np.int64)
     predicted = beats["predicted"] if len(beats) else pd.Series([], dtype=str)
@@ -130,15 +156,29 @@ def summarise(beats, frames, failed, model_dir):
             "predicted": {c: int((predicted == c).sum()) for c in CLASSES},
             "confusion": {"rows_reference_columns_predicted": list(CLASSES),
                           "matrix": cm.tolist()},
-            **({"scores": summary_scores(cm), "ec57": ec57.gross(cm)} if len(y) else {}),
-            "detection": detection_scores(frames)}
+            **({"scores": summary_scores(cm), "ec57": ec57.gross(cm, missed, extra)}
+               if len(y) else {}),
+            "unpaired": {"missed": dict(zip(CLASSES, missed.tolist(), strict=True)),
+                         "extra": dict(zip(CLASSES, extra.tolist(), strict=True))},
+            "detection": detection_scores(frames), "vf_episodes": vf_episodes(beats, frames)}
+
+
+def vf_episodes(beats, frames):
+    """The marked VF episodes per record and the beats inside them, left out of the scores."""
+    from .episodes import flagged
+
+    marked = {n: f.attrs["episodes"]["marked"] for n, f in frames.items()
+              if f.attrs.get("episodes")}
+    inside = int(flagged(beats).sum()) if len(beats) else 0
+    return {"records": marked, "episodes": sum(len(e) for e in marked.values()),
+            "beats_excluded": inside}
 
 
 def per_record_table(beats, frames):
     """EC57's record-by-record table (ec57.per_record), plus the detector's Se / +P."""
     from . import ec57
 
-    rows = pd.DataFrame(ec57.per_record(*scored(beats)))
+    rows = pd.DataFrame(ec57.per_record(*scored(beats), *unpaired(beats, frames)))
     detection = {n: f.attrs["detection"] for n, f in frames.items() if "detection" in f.attrs}
     if detection and len(rows):
         rows["detect_se"] = rows["record"].map(lambda r: detection.get(r, {}).get("se"))
@@ -174,6 +214,16 @@ def report(summary):
             e = summary["ec57"][kind]
             lines.append(f"  gross {name:<9} Se {fmt(e['se'])}  +P {fmt(e['ppv'])}  "
                          f"FPR {fmt(e['fpr'])}")
+        u = summary["unpaired"]
+        if summary["detection"]:
+            lines.append(f"  (with {sum(u['missed'].values())} reference beats missed and "
+                         f"{sum(u['extra'].values())} detected beats matching none, counted "
+                         "as bxb counts them)")
+    vf = summary.get("vf_episodes")
+    if vf and vf["episodes"]:
+        lines.append(f"  {vf['beats_excluded']} beats inside {vf['episodes']} reference-marked "
+                     f"VF episode(s) ([ ... ], {len(vf['records'])} record(s)) left out of "
+                     "every beat and detection statistic, as bxb does")
     if summary["detection"]:
         d = summary["detection"]
         lines.append(f"  QRS detection Se {fmt(d['se'])}  +P {fmt(d['ppv'])} "
