@@ -181,7 +181,7 @@ def read_npy(path, lead=None, fs=None):
     names = [str(i + 1) for i in range(columns.shape[1])]
     i = lead_index(names, lead, path)
     signal = physical_signal(columns[:, i], path)
-    return Recording(name=path.name, fs=rate, lead=f"column {names[i]}", units=None,
+    return Recording(name=path.name, fs=rate, lead=names[i], units=None,
                      samples=len(signal), signal=signal)
 
 
