@@ -219,6 +219,8 @@ BAD_FILES = {
                             ["--fs", "250"], "not a NumPy array file"),
     "npy leads first": (lambda d: save_npy(d, np.zeros((2, 5000))), ["--fs", "250"],
                         "transpose it"),
+    "npy garbage values": (lambda d: save_npy(d, np.full(5000, 1e300)), ["--fs", "250"],
+                           "sample 0 is 1e+300, beyond any physical value"),
     "npy flat": (lambda d: save_npy(d, np.full(20 * FS, 0.1)), ["--fs", "250"],
                  "QRS detection found 0 beat"),
 }

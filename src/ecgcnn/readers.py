@@ -18,6 +18,7 @@ from .io import EcgError
 EDF_SUFFIXES = (".edf", ".bdf")
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 NPY_SUFFIXES = (".npy",)
+MAX_ABS = 1e15  # a sample larger than this in any unit (nV included) is not a signal
 
 
 @dataclasses.dataclass
@@ -132,7 +133,8 @@ def lead_index(names, lead, path):
 
 
 def physical_signal(values, path):
-    """A lead as float64 (NaN and infinities are invalid samples); checked non-empty."""
+    """A lead as float64 (NaN and infinities are invalid samples); checked non-empty and
+    within MAX_ABS."""
     try:
         signal = np.array(values, dtype=np.float64).reshape(-1)
     except (TypeError, ValueError) as e:
@@ -140,6 +142,10 @@ def physical_signal(values, path):
     if len(signal) == 0:
         raise EcgError(f"{path}: the recording has no samples")
     signal[~np.isfinite(signal)] = np.nan
+    huge = np.flatnonzero(np.abs(np.nan_to_num(signal)) > MAX_ABS)
+    if len(huge):  # garbage samples, which would overflow the filters' float32 windows
+        raise EcgError(f"{path}: sample {huge[0]} is {signal[huge[0]]:g}, beyond any physical "
+                       f"value (|value| > {MAX_ABS:g})")
     return signal
 
 
