@@ -4,7 +4,7 @@
 
 1. `ecgcnn predict` on the 30-minute record 100 (packaged model), whole command, as WFDB,
    EDF+ and CSV (written by `ecgcnn.export` first): median of 3 runs, wall and CPU seconds.
-2. In one process: `ecgcnn.classify` on record 100, then on a new signal of another length
+2. In one process: `api.classify` on record 100, then on a new signal of another length
    (record 101, its first 25 minutes), with its annotated beats and with GQRS detection.
 """
 
@@ -50,7 +50,7 @@ def cli_times(mitdb, tmp):
 
 
 def api_times(mitdb):
-    import ecgcnn
+    from ecgcnn import api
     from ecgcnn.records import read_beats, read_signal
 
     first, fs, _ = read_signal(mitdb / "100")
@@ -61,14 +61,14 @@ def api_times(mitdb):
     other_beats = other_beats[other_beats < len(other)]
     for label, call in (
             ("first call, 100 with its beats (loads and compiles)",
-             lambda: ecgcnn.classify(first, fs, beats)),
+             lambda: api.classify(first, fs, beats)),
             ("second call, 101 (25 min) with its beats",
-             lambda: ecgcnn.classify(other, fs, other_beats)),
+             lambda: api.classify(other, fs, other_beats)),
             ("third call, 101 (25 min), beats detected by GQRS",
-             lambda: ecgcnn.classify(other, fs, units="mV"))):
+             lambda: api.classify(other, fs, units="mV"))):
         start, cpu = time.perf_counter(), time.process_time()
         frame = call()
-        print(f"ecgcnn.classify {label}: {time.perf_counter() - start:.2f} s "
+        print(f"api.classify {label}: {time.perf_counter() - start:.2f} s "
               f"(CPU {time.process_time() - cpu:.2f} s, {len(frame)} beats)")
 
 

@@ -1,4 +1,4 @@
-"""The Python API: `ecgcnn.classify` on arrays is `ecgcnn predict`'s chain, with the
+"""The Python API (`ecgcnn.api`): `classify` on arrays is `ecgcnn predict`'s chain, with the
 packaged model by default, and a second call on a signal of another length compiles nothing.
 """
 
@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from conftest import write_record
 
-import ecgcnn
+from ecgcnn import api
 from ecgcnn.default_model import PACKAGED_DIR
 from ecgcnn.io import EcgError
 from ecgcnn.predict import COLUMNS, predict_record
@@ -37,7 +37,7 @@ def record(tmp_path_factory):
 def test_classify_is_predicts_chain_and_model(record):
     signal, fs, _ = read_signal(record)
     beats, _, _ = read_beats(record)
-    frame = ecgcnn.classify(signal, fs, beats)
+    frame = api.classify(signal, fs, beats)
     want = predict_record(record, PACKAGED_DIR)
     assert list(frame.columns) == list(COLUMNS)  # no reference: none was given
     pd.testing.assert_frame_equal(frame, want[list(COLUMNS)])
@@ -46,7 +46,7 @@ def test_classify_is_predicts_chain_and_model(record):
 
 def test_classify_detects_beats_when_none_are_given(record):
     signal, fs, _ = read_signal(record)
-    frame = ecgcnn.classify(signal, fs, units="mV")
+    frame = api.classify(signal, fs, units="mV")
     assert frame.attrs["source"] == "detected by wfdb GQRS"
     beats, _, _ = read_beats(record)
     found = frame["sample"].to_numpy()
@@ -55,7 +55,7 @@ def test_classify_detects_beats_when_none_are_given(record):
 
 
 def test_classify_a_recording_read_from_any_file(record):
-    frame = ecgcnn.classify_recording(ecgcnn.read_recording(record))
+    frame = api.classify_recording(api.read_recording(record))
     assert frame["reference"].notna().all()  # the .atr's classes came along
     pd.testing.assert_frame_equal(frame, predict_record(record, PACKAGED_DIR))
 
@@ -63,9 +63,9 @@ def test_classify_a_recording_read_from_any_file(record):
 def test_a_second_call_on_another_length_compiles_nothing(record):
     signal, fs, _ = read_signal(record)
     beats, _, _ = read_beats(record)
-    ecgcnn.classify(signal, fs, beats)
+    api.classify(signal, fs, beats)
     before = len(COMPILES)
-    shorter = ecgcnn.classify(signal[: 20 * FS], fs, beats[beats < 20 * FS])
+    shorter = api.classify(signal[: 20 * FS], fs, beats[beats < 20 * FS])
     assert len(shorter) > 10 and len(COMPILES) == before, COMPILES[before:]
 
 
@@ -79,12 +79,13 @@ def test_a_second_call_on_another_length_compiles_nothing(record):
 ])
 def test_bad_arguments_are_clear_errors(args, words):
     with pytest.raises(EcgError, match=words):
-        ecgcnn.classify(*args)
+        api.classify(*args)
 
 
-def test_import_ecgcnn_stays_light():
-    code = ("import sys, ecgcnn; print(sorted(m for m in ('jax', 'pandas', 'wfdb') "
-            "if m in sys.modules)); print(callable(ecgcnn.classify))")
+def test_importing_the_api_stays_light():
+    """JAX, pandas and wfdb are imported on the first call, not by `from ecgcnn import api`."""
+    code = ("import sys; from ecgcnn import api; print(sorted(m for m in ('jax', 'pandas', "
+            "'wfdb') if m in sys.modules)); print(callable(api.classify))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.split()
     assert out == ["[]", "True"]

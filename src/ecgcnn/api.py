@@ -1,10 +1,10 @@
 """The Python API: `classify` a signal array, `read_recording` any supported file and
 `classify_recording` it; `ecgcnn predict` is a thin layer over the same functions.
 
-    import ecgcnn
-    rec = ecgcnn.read_recording("100.edf")      # or a WFDB record, a CSV or a .npy file
-    beats = ecgcnn.classify_recording(rec)      # pandas DataFrame, the CSV's columns
-    beats = ecgcnn.classify(signal, fs=360)     # a 1-D array in any units
+    from ecgcnn import api
+    rec = api.read_recording("100.edf")   # or a WFDB record, a CSV or a .npy file
+    beats = api.classify_recording(rec)   # pandas DataFrame, the CSV's columns
+    beats = api.classify(signal, fs=360)  # a 1-D array in any units
 
 `model` is None (the model packaged with ecgcnn, see `default_model`), a model directory
 written by training, or a (model, config) pair from `checkpoint.load_model`. A model
