@@ -114,17 +114,18 @@ def predict(args):
         print(f"wrote {args.plot}", file=sys.stderr)
 
 
-def main(argv=None):
-    args = parser().parse_args(argv)
+def exit_status(action):
+    """`action()`'s exit status (None: 0), or 1 after printing its EcgError as one line."""
     try:
-        if args.command == "predict":
-            predict(args)
-        elif args.command == "score":
-            return score(args)
+        return action() or 0
     except EcgError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
-    return 0
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    return exit_status(lambda: predict(args) if args.command == "predict" else score(args))
 
 
 if __name__ == "__main__":

@@ -54,18 +54,18 @@ def write_csv(record, out):
     return rec.sig_len
 
 
+def export(record, out):
+    writer = {".edf": write_edf, ".csv": write_csv}.get(Path(out).suffix.lower())
+    if writer is None:
+        raise EcgError(f"{out}: write .edf or .csv")
+    print(f"wrote {out} ({writer(record, out)} samples per signal)", file=sys.stderr)
+
+
 def main(argv=None):
+    from .cli import exit_status
+
     record, out = (sys.argv[1:] if argv is None else argv)[:2]
-    try:
-        writer = {".edf": write_edf, ".csv": write_csv}.get(Path(out).suffix.lower())
-        if writer is None:
-            raise EcgError(f"{out}: write .edf or .csv")
-        n = writer(record, out)
-    except EcgError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    print(f"wrote {out} ({n} samples per signal)", file=sys.stderr)
-    return 0
+    return exit_status(lambda: export(record, out))
 
 
 if __name__ == "__main__":

@@ -61,14 +61,16 @@ def package(root="."):
 
 
 def main(argv=None):
+    from .cli import exit_status
+
     args = sys.argv[1:] if argv is None else argv
-    try:
-        digest = package(args[0] if args else ".")
-    except EcgError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    print(f"packaged {trained_dir()} ({digest}) into {PACKAGED_DIR}", file=sys.stderr)
-    return 0
+    root = args[0] if args else "."
+
+    def run():
+        digest = package(root)
+        print(f"packaged {trained_dir(root)} ({digest}) into {PACKAGED_DIR}", file=sys.stderr)
+
+    return exit_status(run)
 
 
 if __name__ == "__main__":
