@@ -73,6 +73,15 @@ def test_edf_without_beat_annotations_and_bdf(tmp_path):
     assert bdf.beats.tolist() == PEAKS
 
 
+def test_predict_an_edf_file_with_its_plot(edf_file, tmp_path, capsys):
+    out, png = tmp_path / "beats.csv", tmp_path / "stretch.png"
+    assert main(["predict", str(edf_file), "--out", str(out), "--plot", str(png)]) == 0
+    frame = pd.read_csv(out)
+    assert frame["sample"].tolist() == PEAKS and frame["reference"].tolist() == SYMBOLS
+    assert "rec.edf: lead ECG II, 250 Hz" in capsys.readouterr().err
+    assert png.stat().st_size > 10_000
+
+
 def write_text(path, text):
     path.write_text(text)
     return path
