@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 import wfdb
 
-# The real database for integration tests: $MITDB_MIRROR, else the copy beside the repository.
-SHARED_MITDB = Path(os.environ.get("MITDB_MIRROR")
-                    or Path(__file__).resolve().parents[2] / "shared" / "mitdb")
+# The real databases for integration tests: $ECGCNN_MIRROR (one folder per database), else the
+# copy beside the repository; $MITDB_MIRROR still names MIT-BIH's own folder.
+SHARED = Path(os.environ.get("ECGCNN_MIRROR") or Path(__file__).resolve().parents[2] / "shared")
+SHARED_MITDB = Path(os.environ.get("MITDB_MIRROR") or SHARED / "mitdb")
 
 EXTRACT_CFG = {
     "lead": None, "annotations": "atr", "target_fs": 180, "baseline_windows_s": [0.2, 0.6],

@@ -51,9 +51,16 @@ def package_files(source):
              if isinstance(n, ast.Constant) and isinstance(n.value, str)}
     patterns = {"*".join(v.value if isinstance(v, ast.Constant) else "" for v in n.values)
                 for n in ast.walk(tree) if isinstance(n, ast.JoinedStr)}
-    return {p for p in SRC.iterdir() if p.suffix != ".py" and (
-        p.name in names or any("*" in pat and pat.replace("*", "").strip(".")
-                               and fnmatch.fnmatch(p.name, pat) for pat in patterns))}
+    return {p for p in SRC.iterdir() if p.is_file() and p.suffix != ".py" and (
+        p.name in names or any(suffix_named(pat) and fnmatch.fnmatch(p.name, pat)
+                               for pat in patterns))}
+
+
+def suffix_named(pattern):
+    """An f-string naming files by a fixed ending with an extension (`{x}_sha256.txt`), not
+    any text with a dot in it (`{a}.{b}`)."""
+    tail = pattern.rsplit("*", 1)[-1]
+    return "*" in pattern and "." in tail and len(tail) > 4
 
 
 def code_deps(script):

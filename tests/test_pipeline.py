@@ -26,11 +26,15 @@ TINY = {
 }
 TINY_MODELS = {"inter_patient-seed0": {"protocol": "inter_patient", "seed": 0},
                "inter_patient-seed3": {"protocol": "inter_patient", "seed": 3},
-               "intra_patient-seed0": {"protocol": "intra_patient", "seed": 0}}
+               "intra_patient-seed0": {"protocol": "intra_patient", "seed": 0},
+               "inter_patient_svdb-seed0": {"protocol": "inter_patient_svdb", "seed": 0}}
+PROTOCOLS = ("inter_patient", "intra_patient", "inter_patient_svdb")
+SVDB_BEATS = 96_932  # every SVDB training record's annotated beats, less one at each edge
 INTER_EPOCHS = 2
 EVAL_KEYS = {"accuracy", "macro_f1", "test_beats", "classes", "ec57"}
 CLASS_KEYS = {"se", "ppv", "f1", "spec", "auc", "support"}
-SUMMARY_KEYS = {"accuracy", "macro_f1", "S_f1", "V_f1", "S_se", "S_ppv", "V_se", "V_ppv", "F_se"}
+SUMMARY_KEYS = {"accuracy", "macro_f1", "S_f1", "V_f1", "S_se", "S_ppv", "V_se", "V_ppv", "F_se",
+                "N_as_F"}
 TRAIN_KEYS = {"epochs_run", "kept_epoch", "best_val_macro_f1"}
 
 pytestmark = [pytest.mark.slow,
@@ -58,11 +62,12 @@ def tiny_repo(tmp_path_factory):
         params[group].update(values)
     params["models"] = TINY_MODELS
     params["protocols"]["inter_patient"]["train"]["epochs"] = INTER_EPOCHS
+    params["protocols"]["inter_patient_svdb"]["train"]["epochs"] = 1
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     for stale in ("metrics", "plots", "dvc.lock"):  # the committed results must be regenerated
         shutil.rmtree(root / stale, ignore_errors=True) if stale != "dvc.lock" else \
             (root / stale).unlink(missing_ok=True)
-    env = {**os.environ, "MITDB_MIRROR": str(SHARED_MITDB),
+    env = {**os.environ, "ECGCNN_MIRROR": str(SHARED_MITDB.parent), "MITDB_MIRROR": "",
            "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
     run(["git", "init", "-q"], root, env)
     run(["git", "add", "-A"], root, env)  # dvclive wants a repository with a commit
@@ -75,9 +80,12 @@ def tiny_repo(tmp_path_factory):
 def test_repro_writes_every_metrics_file_with_the_documented_schema(tiny_repo):
     root, _, _ = tiny_repo
     beats = json.loads((root / "metrics/beats.json").read_text())
-    assert set(beats) == {"N", "S", "V", "F", "Q", "total", "dropped_at_edges"}
-    assert beats["total"] == sum(beats[c] for c in "NSVFQ") > 100_000
-    for protocol in ("inter_patient", "intra_patient"):
+    assert set(beats) == {"N", "S", "V", "F", "Q", "total", "dropped_at_edges", "databases"}
+    assert beats["total"] == sum(beats[c] for c in "NSVFQ") > 200_000
+    svdb = beats["databases"]["svdb"]
+    assert svdb["records"] == 39 and sum(svdb[c] for c in "NSVFQ") == SVDB_BEATS
+    assert beats["databases"]["mitdb"]["records"] == 48
+    for protocol in PROTOCOLS:
         scores = json.loads((root / f"metrics/{protocol}/eval.json").read_text())
         assert set(scores) == EVAL_KEYS
         assert list(scores["classes"]) == ["N", "S", "V", "F", "Q"]
@@ -95,6 +103,8 @@ def test_repro_writes_every_metrics_file_with_the_documented_schema(tiny_repo):
             assert (root / f"plots/{protocol}/{plot}").stat().st_size > 0
     inter = json.loads((root / "metrics/inter_patient/eval.json").read_text())
     assert inter["test_beats"] == 49_692  # every DS2 beat, and only those
+    more = json.loads((root / "metrics/inter_patient_svdb/eval.json").read_text())
+    assert more["test_beats"] == 49_692  # the same test set, more patients in training
     inter_train = json.loads((root / "metrics/inter_patient/seed0/train.json").read_text())
     assert inter_train["epochs_run"] == inter_train["kept_epoch"] == INTER_EPOCHS
 
@@ -115,6 +125,7 @@ def test_cv_report_covers_every_fold_and_never_ds2(tiny_repo):
     root, _, _ = tiny_repo
     cv = json.loads((root / "metrics/inter_patient/cv.json").read_text())
     assert cv["folds"] == len(cv["per_fold"]) == len(cv["records"]) == 5
+    assert set(cv["databases"]) == {"mitdb"}
     assert cv["seeds"] == [0] and cv["epoch"] == INTER_EPOCHS
     flat = {r for fold in cv["records"] for r in fold}
     assert flat == set(DS1) and not flat & set(DS2)
@@ -123,6 +134,31 @@ def test_cv_report_covers_every_fold_and_never_ds2(tiny_repo):
     curve = pd.read_csv(root / "plots/inter_patient/cv_epochs.csv")
     assert list(curve["epoch"]) == list(range(1, INTER_EPOCHS + 1))
     assert curve["accuracy"].iloc[-1] == pytest.approx(cv["accuracy"]["mean"])
+
+
+def test_svdb_cv_covers_61_records_scores_each_database_and_keeps_fold_models(tiny_repo):
+    root, _, _ = tiny_repo
+    cv = json.loads((root / "metrics/inter_patient_svdb/cv.json").read_text())
+    flat = {r for fold in cv["records"] for r in fold}
+    assert len(flat) == 61 and set(DS1) <= flat and not flat & set(DS2)
+    assert sum(f["beats"] for f in cv["per_fold"]) == 51_002 + SVDB_BEATS
+    assert set(cv["databases"]) == {"mitdb", "svdb"}
+    assert all(set(f["databases"]) == {"mitdb", "svdb"} for f in cv["per_fold"])
+    assert SUMMARY_KEYS <= set(cv["databases"]["svdb"])
+    table = pd.read_csv(root / "plots/inter_patient_svdb/cv_per_record.csv", dtype={"record": str})
+    assert sorted(table["record"]) == sorted(flat)
+    assert table[list("NSVFQ")].to_numpy().sum() == 51_002 + SVDB_BEATS
+    for fold in range(5):
+        assert (root / f"models/cv/inter_patient_svdb/fold{fold}/seed0/config.json").exists()
+
+
+def test_ds1_models_are_scored_on_every_svdb_beat(tiny_repo):
+    root, _, _ = tiny_repo
+    on = json.loads((root / "metrics/inter_patient/on_svdb.json").read_text())
+    assert on["default"]["test_beats"] == SVDB_BEATS
+    assert on["seeds"]["seeds"] == [0, 3] and SUMMARY_KEYS <= set(on["seeds"])
+    table = pd.read_csv(root / "plots/inter_patient/on_svdb_per_record.csv", dtype={"record": str})
+    assert len(table) == 39 and table["record"].str.startswith("8").all()
 
 
 def test_per_record_table_lists_every_ds2_record_and_adds_up(tiny_repo):
@@ -165,7 +201,7 @@ def test_every_plot_has_data_and_the_curves_are_in_order(tiny_repo):
                 assert plt.imread(f).shape[0] > 100, f
             else:
                 assert len(pd.read_csv(f, sep="\t" if f.suffix == ".tsv" else ",")) > 0, f
-    for protocol in ("inter_patient", "intra_patient"):
+    for protocol in PROTOCOLS:
         roc = pd.read_csv(root / f"plots/{protocol}/roc.csv")
         for _, curve in roc.groupby("class"):
             curve = curve.sort_values("order")

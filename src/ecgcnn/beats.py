@@ -21,7 +21,8 @@ def cut_windows(x, peaks, before, after):
     return windows.astype(np.float32), kept
 
 
-def rr_features(peak_times_s, local_beats, context_beats, irregularity_beats):
+def rr_features(peak_times_s, local_beats, context_beats, irregularity_beats,
+                context_stat="median"):
     """Per-beat RR features, so they mean the same at any heart rate and any record length.
 
     prev/next RR are the intervals to the neighbouring beats; `local` is the mean RR of the
@@ -32,7 +33,8 @@ def rr_features(peak_times_s, local_beats, context_beats, irregularity_beats):
     a premature beat. `irregularity` is the median absolute change of log RR from beat to beat
     over `irregularity_beats` beats (as log(1 + change / IRREGULARITY_FLOOR)): 0 in a regular
     rhythm even around a single ectopic beat, high in atrial fibrillation, where "early" means
-    nothing.
+    nothing. `context_stat` "mean" makes the context a rolling mean instead (the literature's
+    means over minutes: pulled up by pauses, not captured by ectopic majorities).
     """
     t = np.asarray(peak_times_s, dtype=np.float64)
     if len(t) < 2:
@@ -41,8 +43,11 @@ def rr_features(peak_times_s, local_beats, context_beats, irregularity_beats):
     prev_rr = np.concatenate([rr[:1], rr])  # the first beat borrows its next interval
     next_rr = np.concatenate([rr, rr[-1:]])
     local = rolling_mean(prev_rr, local_beats)
-    context = ndimage.median_filter(prev_rr, size=min(context_beats, len(prev_rr)),
-                                    mode="nearest")
+    if context_stat == "mean":
+        context = rolling_mean(prev_rr, context_beats)
+    else:
+        context = ndimage.median_filter(prev_rr, size=min(context_beats, len(prev_rr)),
+                                        mode="nearest")
     change = np.abs(np.diff(np.log(prev_rr), prepend=np.log(prev_rr[0])))
     irregular = ndimage.median_filter(change, size=min(irregularity_beats, len(change)),
                                       mode="nearest")
@@ -62,7 +67,7 @@ def rolling_mean(values, beats):
 TEMPLATE_STEP = 10  # beats sharing one scale and template (their window differs by < 10)
 
 
-def normalise_record(windows, peak_index, context_beats=None):
+def normalise_record(windows, peak_index, context_beats=None, upright=False):
     """Label-free per-record normalisation: two channels per beat.
 
     Channel 0 is the beat scaled by the median R-peak amplitude of the `context_beats` beats
@@ -71,7 +76,9 @@ def normalise_record(windows, peak_index, context_beats=None):
     labels, so the same is legitimate on an unseen test patient. A bounded context makes a
     beat's inputs (nearly) the same in a 10-minute excerpt, a 30-minute record or a 24-hour
     Holter: the context is always `context_beats` beats (shifted inside the record at its
-    ends), recomputed every TEMPLATE_STEP beats.
+    ends), recomputed every TEMPLATE_STEP beats. With `upright`, beats whose template has a
+    negative R peak (an inverted lead) are turned over, so that every record's usual beat
+    points up, as MIT-BIH's MLII does; still label-free.
     """
     n = len(windows)
     size = n if context_beats is None else min(int(context_beats), n)
@@ -83,6 +90,8 @@ def normalise_record(windows, peak_index, context_beats=None):
         scale = np.median(np.abs(context[:, peak_index]))
         scale = scale if scale > 1e-6 else 1.0
         template = np.median(context / scale, axis=0)
+        if upright and template[peak_index] < 0:
+            scale, template = -scale, -template
         scaled = windows[first:last] / scale
         out[first:last, :, 0] = scaled
         out[first:last, :, 1] = scaled - template

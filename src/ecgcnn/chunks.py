@@ -78,7 +78,7 @@ def beats_in_chunks(read, n, fs, cfg, peaks=None, detect=None):
     kept &= usable
     if not kept.any():
         raise EcgError("no beat has a full window inside the record")
-    x = normalise_record(windows, before, cfg.get("template_beats"))
+    x = normalise_record(windows, before, cfg.get("template_beats"), cfg.get("upright", False))
     return peaks, x, rr[kept], kept, {"bridged": bridged, "gaps": len(gaps)}
 
 

@@ -61,7 +61,7 @@ def beats_from_signal(signal, fs, peaks, cfg):
     if not kept.any():
         raise EcgError("no beat has a full window inside the record")
     x = normalise_record(np.concatenate(windows), window_samples(cfg)[0],
-                         cfg.get("template_beats"))
+                         cfg.get("template_beats"), cfg.get("upright", False))
     return x, np.concatenate(rr), kept
 
 
@@ -86,7 +86,7 @@ def stretch_windows(signal, fs, peaks, cfg):
 def stretch_rr(peaks, fs, cfg):
     """RR features of every beat of one valid stretch (no interval across a gap)."""
     return rr_features(np.asarray(peaks) / fs, cfg["rr_local_beats"], cfg["rr_context_beats"],
-                       cfg["rr_irregularity_beats"])
+                       cfg["rr_irregularity_beats"], cfg.get("rr_context_stat", "median"))
 
 
 def extract_record(path, cfg):

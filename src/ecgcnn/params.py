@@ -114,11 +114,16 @@ class Extract(Group):
                                                   "are relative to.")
     rr_context_beats: int = Field(ge=1, description="Beats in the rolling median RR: the "
                                                     "patient's usual rate (~4 min at 301).")
+    rr_context_stat: Literal["median", "mean"] = Field(
+        description="The rolling statistic of the context RR: median (robust to pauses) or "
+                    "mean (the literature's means over minutes).")
     rr_irregularity_beats: int = Field(ge=1, description="Beats in the rolling median of the "
                                                          "beat-to-beat RR change (AF vs sinus).")
     template_beats: int | None = Field(ge=2, description="Beats around each beat whose median "
                                        "R amplitude scales it and whose median beat is its "
                                        "template (channel 1); null: the whole record's.")
+    upright: bool = Field(description="Turn over beats whose template's R peak is negative "
+                                      "(an inverted lead), label-free.")
 
 
 class Split(Group):

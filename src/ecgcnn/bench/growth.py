@@ -32,7 +32,7 @@ def training_beats(beats, params, settings, tiny):
     if tiny:
         idx = np.arange(min(settings["growth_beats"], len(beats["label"])))
     else:
-        sets = split("inter_patient", beats["record"], beats["label"], params["split"])
+        sets = split(beats, params["split"], "inter_patient")
         idx = resample_indices(sets["train"], beats["label"], **params["resample"])
     return subset(beats, np.random.default_rng(0).permutation(idx))  # fractions mix classes
 

@@ -57,7 +57,7 @@ def bench_repro(work):
     """(values, notes): full_repro_s, noop_repro_s, repro_rss_mb, repro_stages."""
     raw = find_mitdb()
     if raw is None:
-        return {}, {"full_repro_s": "no MIT-BIH copy to use as MITDB_MIRROR"}
+        return {}, {"full_repro_s": "no MIT-BIH copy to use as a mirror"}
     repo, bin_dir, log = work / "repo", work / "bin", work / "stages.jsonl"
     try:
         copy_repo(Path.cwd(), repo)
@@ -66,7 +66,8 @@ def bench_repro(work):
     bin_dir.mkdir()
     (bin_dir / "python").write_text(shim(log))
     (bin_dir / "python").chmod(0o755)
-    env = {**os.environ, "MITDB_MIRROR": str(raw),
+    # The folder holding mitdb/ holds the other databases too (data/raw, ../shared).
+    env = {**os.environ, "ECGCNN_MIRROR": str(raw.parent), "MITDB_MIRROR": "",
            "PATH": f"{bin_dir}:{VENV_BIN}:{os.environ.get('PATH', '')}"}
     dvc = str(VENV_BIN / "dvc")
     say("dvc repro from scratch")
