@@ -38,7 +38,7 @@ def main(protocol):
     for scope in PLOTTED_SCOPES:
         write_csv(f"plots/noise_stress/{scope}.csv", plots.noise_stress_by_snr(summary, scope))
     title = (f"EC57 noise stress test: {protocol} fold {fold} models (never saw 118 / 119), "
-             f"mean +- std over {len(seeds)} seeds")
+             f"mean ± std over {len(seeds)} seeds")
     save_figure("plots/noise_stress/by_snr.png",
                 plots.noise_stress_figure(summary, title, PLOTTED_SCOPES))
 
