@@ -18,6 +18,7 @@ from ecgcnn.io import EcgError, atomic_path, load_arrays, write_json
 from ecgcnn.metrics import confusion
 from ecgcnn.model import build_model
 from ecgcnn.params import load_params
+from ecgcnn.recorded_noise import training_noise
 from ecgcnn.resample import resample_indices
 from ecgcnn.robustness import condition_name
 from ecgcnn.splits import training_records
@@ -26,7 +27,8 @@ from ecgcnn.train import fit, predict_probs
 
 def run_seed(cfg, beats, recorded, folds, fold, seed):
     """Train one fold model and score its held-out records; returns (run dict, model, train).
-    `cfg`: the protocol's groups resample, model, train and cv.conditions, its training mask."""
+    `cfg`: the protocol's groups resample, model, train and cv.conditions, its training mask
+    and the recorded-noise bank (None: off)."""
     sets = fold_sets(beats["record"], folds, fold, cfg["training"])
     train = subset(beats, resample_indices(sets["train"], beats["label"], **cfg["resample"]))
     held_out = subset(beats, sets["test"])
@@ -38,7 +40,8 @@ def run_seed(cfg, beats, recorded, folds, fold, seed):
         predicted["last"] = predict_probs(model, held_out["x"], held_out["rr"]).argmax(1)
         by_epoch.append(confusion(held_out["y"], predicted["last"]).tolist())
 
-    summary = fit(model, train, None, {**cfg["train"], "seed": seed}, on_epoch=score)
+    summary = fit(model, train, None, {**cfg["train"], "seed": seed}, on_epoch=score,
+                  noise=cfg["noise"])
     by_record, database_of = {}, {}  # the last epoch's, per patient: who carries the errors
     for record in folds[fold]:
         mine = held_out["record"] == record
@@ -68,7 +71,8 @@ def main(protocol, fold):
                        "folds")
     recorded = load_arrays(CONDITIONS_PATH)
     cfg = {"training": training, "resample": params["resample"], "model": params["model"],
-           "train": params["train"], "conditions": params["cv"]["conditions"]}
+           "train": params["train"], "conditions": params["cv"]["conditions"],
+           "noise": training_noise(params["train"]["augment"], params["extract"])}
     runs = []
     with atomic_path(cv_models_dir(protocol, fold)) as models:
         for seed in params["cv"]["seeds"]:

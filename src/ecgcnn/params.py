@@ -74,6 +74,18 @@ def input_channels(channels):
     return distinct(channels)
 
 
+def low_high(pair):
+    if pair[0] > pair[1]:
+        raise ValueError("must be [low, high] with low <= high")
+    return pair
+
+
+def training_noise(sources):
+    if "em" in sources:
+        raise ValueError("em is the noise the stress test adds: train on bw and ma only")
+    return distinct(sources)
+
+
 def http_url(url):
     if not url.startswith(("http://", "https://")):
         raise ValueError("must be an http:// or https:// URL")
@@ -174,6 +186,16 @@ class Augment(Group):
                                            "record's R amplitude; 0 = off.")
     drift: float = Field(ge=0, description="Linear baseline drift, +- drift from start to end "
                                            "of the window; 0 = off.")
+    recorded_noise: float = Field(
+        ge=0, le=1, description="Fraction of training beats (drawn afresh every step) given a "
+                                "stretch of recorded noise (recorded_noise.py); 0 = off.")
+    recorded_noise_snr_db: Annotated[list[float], AfterValidator(low_high)] = Field(
+        min_length=2, max_length=2, description="[low, high] dB: each noisy beat's SNR, "
+                                                "uniform between them (nstdb's definition).")
+    recorded_noise_sources: Annotated[list[Literal["bw", "ma", "em"]],
+                                      AfterValidator(training_noise)] = Field(
+        min_length=1, description="nstdb noise records to draw from: bw (baseline wander), ma "
+                                  "(muscle artefact); never em, the noise the stress test adds.")
 
 
 class Train(Group):
