@@ -17,6 +17,14 @@ from ecgcnn.train import add_recorded_noise, fit, step_augmentation
 
 EXTRACT = PARAMS["extract"]
 FS = 360
+ZERO_DB_RMS = rn.NST_RATIO * rn.PP_PER_R  # nst: RMS noise at 0 dB against a beat's QRS
+
+
+def test_sigamp_rms_is_the_trimmed_mean_of_the_first_300_one_second_windows():
+    steps = np.repeat(np.arange(400.0), FS)  # constant per second: no RMS at all
+    assert rn.sigamp_rms(steps, FS) == 0.0
+    loud_late = np.concatenate([sine(7, 1.0, 300), sine(7, 100.0, 100)])
+    assert rn.sigamp_rms(loud_late, FS) == pytest.approx(1 / np.sqrt(2), rel=1e-3)
 
 
 def write_noise(directory, name, signal):
@@ -36,10 +44,10 @@ def test_unit_noise_is_conditioned_and_scaled_to_0_db_whatever_its_amplitude():
     assert len(small) == 30 * EXTRACT["target_fs"]
     np.testing.assert_allclose(small, large, atol=1e-9)
     middle = small[1000:-1000]
-    assert np.sqrt(np.mean(middle**2)) == pytest.approx(np.sqrt(rn.QRS_POWER), rel=0.05)
+    assert np.sqrt(np.mean(middle**2)) == pytest.approx(ZERO_DB_RMS, rel=0.05)
     # slow wander is mostly removed by the baseline filter, as from a beat
     wander = rn.unit_noise(sine(0.3, 1.0), FS, EXTRACT)[1000:-1000]
-    assert np.sqrt(np.mean(wander**2)) < 0.2 * np.sqrt(rn.QRS_POWER)
+    assert np.sqrt(np.mean(wander**2)) < 0.2 * ZERO_DB_RMS
     with pytest.raises(EcgError, match="a channel is flat"):
         rn.unit_noise(np.ones(1000), FS, EXTRACT)
 
@@ -111,5 +119,33 @@ def test_the_bank_from_nstdb():
     bank = rn.noise_bank(SHARED_MITDB.parent / "nstdb", ["bw", "ma"], EXTRACT)
     assert bank.shape == (4, 650000 // 2) and np.isfinite(bank).all()
     rms = np.sqrt(np.mean(bank**2, axis=1))
-    assert (rms > 0).all() and (rms < np.sqrt(rn.QRS_POWER)).all()  # filtering removes some
+    assert (rms > 0).all() and (rms < ZERO_DB_RMS).all()  # filtering removes some
 
+
+
+NSTDB = SHARED_MITDB.parent / "nstdb"
+
+
+@pytest.mark.skipif(not (NSTDB / "119e12.hea").exists() or
+                    not (SHARED_MITDB / "119.hea").exists(), reason="nstdb or mitdb not here")
+def test_the_snr_scale_matches_how_nst_made_nstdb():
+    """em at 12 dB as the bank would scale it vs the noise nst added to 119 (119e12 minus 119,
+    conditioned, in beat units), first noisy stretch: equal up to 119's own peak-to-peak / R
+    ratio (1.07 vs PP_PER_R's 1.20). em is read here only to check the scale: never trained."""
+    from ecgcnn.filters import condition
+    from ecgcnn.records import read_beats, read_signal
+
+    def conditioned(x):
+        return condition(x, FS, EXTRACT["target_fs"], EXTRACT["baseline_windows_s"],
+                         EXTRACT["lowpass_hz"], EXTRACT["lowpass_order"])
+
+    clean, _, _ = read_signal(SHARED_MITDB / "119", "MLII")
+    noisy, _, _ = read_signal(NSTDB / "119e12", "MLII")
+    peaks, _, _ = read_beats(SHARED_MITDB / "119", "atr", FS, len(clean))
+    at = np.round(peaks * EXTRACT["target_fs"] / FS).astype(int)
+    scale = np.median(np.abs(conditioned(clean)[at]))
+    stretch = slice(int(300 * EXTRACT["target_fs"]), int(420 * EXTRACT["target_fs"]))
+    added = conditioned(noisy - clean)[stretch] / scale
+    em = rn.unit_noise(read_signal(NSTDB / "em", "noise1")[0], FS, EXTRACT)[stretch]
+    ratio = np.sqrt(np.mean((em * 10 ** (-12 / 20)) ** 2) / np.mean(added**2))
+    assert ratio == pytest.approx(rn.PP_PER_R / 1.07, rel=0.05)

@@ -6,10 +6,12 @@ training may use `bw` and `ma` only (the schema refuses `em`).
 
 `noise_bank` puts each noise channel through the beats' own conditioning chain (resampling to
 extract.target_fs, baseline removal, low-pass: filters.condition), as the test's noise goes
-through it in `predict`, and scales it so that the train step's gain 10 ** (-snr / 20) gives
-about that SNR in dB against a beat: nstdb's SNR compares the QRS power, (peak-to-peak
-amplitude) ** 2 / 8, with the noise's mean square before filtering; a training beat's R
-amplitude is 1 (normalised), taken here as its peak-to-peak amplitude.
+through it in `predict`, scaled so that the train step's gain 10 ** (-snr / 20) gives that
+SNR in dB as WFDB's `nst` (which made nstdb) defines it: RMS noise / peak-to-peak QRS
+amplitude = 10 ** (-snr / 20) * sqrt(2) / 4, the noise RMS measured as `sigamp -r` does (per
+1-second window, its mean removed; trimmed mean over the first 300), before filtering. A
+training beat is in units of its record's median R amplitude (beats.normalise_record); the
+raw peak-to-peak amplitude of normal QRS complexes is PP_PER_R of those units.
 """
 
 from pathlib import Path
@@ -21,7 +23,24 @@ from .io import EcgError
 
 DATABASE = "nstdb"  # data/raw/nstdb: its download stage fetches the noise records
 FORBIDDEN = {"em": "the noise the stress test adds: never train on it"}
-QRS_POWER = 1.0 / 8.0  # (peak-to-peak 1) ** 2 / 8
+NST_RATIO = np.sqrt(2.0) / 4.0  # nst: RMS noise / peak-to-peak signal at 0 dB
+# Normal-QRS peak-to-peak amplitude as `sigamp -a` measures it (raw MLII, +-50 ms, trimmed
+# mean of the first 300 N beats) over the beat scale (median conditioned R amplitude):
+# median over the DS1 records but 118 and 119, 1.20 (0.95 to 1.75 across them).
+PP_PER_R = 1.20
+TRIM = 0.05  # sigamp: the largest and smallest 5 % of the window measurements are dropped
+SIGAMP_WINDOWS = 300  # sigamp measures the first 300 one-second windows
+
+
+def sigamp_rms(signal, fs):
+    """RMS amplitude as `sigamp -r` measures it: per 1-second window with its mean removed,
+    the trimmed mean over the first SIGAMP_WINDOWS windows."""
+    size = int(round(fs))
+    count = min(len(signal) // size, SIGAMP_WINDOWS)
+    windows = signal[: count * size].reshape(-1, size)
+    rms = np.sort(np.sqrt(np.mean((windows - windows.mean(1, keepdims=True)) ** 2, axis=1)))
+    cut = int(len(rms) * TRIM)
+    return float(np.mean(rms[cut:len(rms) - cut])) if len(rms) else 0.0
 
 
 def noise_channels(path):
@@ -38,14 +57,14 @@ def noise_channels(path):
 
 
 def unit_noise(signal, fs, extract_cfg):
-    """One noise channel conditioned like the beats, at SNR 0 dB against a unit QRS."""
-    raw = signal - np.mean(signal)
-    power = float(np.mean(raw**2))
-    if not power > 0:
-        raise EcgError("noise record: a channel is flat (no noise to add)")
-    conditioned = condition(raw, fs, extract_cfg["target_fs"], extract_cfg["baseline_windows_s"],
-                            extract_cfg["lowpass_hz"], extract_cfg["lowpass_order"])
-    return conditioned * np.sqrt(QRS_POWER / power)
+    """One noise channel conditioned like the beats, scaled to SNR 0 dB against a beat."""
+    rms = sigamp_rms(signal, fs)
+    if not rms > 0:
+        raise EcgError("noise record: a channel is flat or shorter than 1 s (no noise to add)")
+    conditioned = condition(signal - np.mean(signal), fs, extract_cfg["target_fs"],
+                            extract_cfg["baseline_windows_s"], extract_cfg["lowpass_hz"],
+                            extract_cfg["lowpass_order"])
+    return conditioned * (NST_RATIO * PP_PER_R / rms)
 
 
 def noise_bank(raw_dir, sources, extract_cfg):
