@@ -11,7 +11,7 @@ $(BIN)/ecgcnn: pyproject.toml requirements.lock
 	$(BIN)/pip install -q -c requirements.lock -e '.[dev]'
 	touch $@
 
-.PHONY: venv repro test lint bench html-template plots-page
+.PHONY: venv repro test lint bench html-template plots-page package-model
 venv: $(BIN)/ecgcnn
 
 # dvc runs each stage's `python` from PATH: put the venv first.
@@ -37,3 +37,7 @@ html-template: venv
 plots-page: venv
 	$(BIN)/dvc plots show
 	$(BIN)/python -m ecgcnn.browser dvc_plots/index.html docs/plots_page.png
+
+# Copy the committed run's default model (ecgcnn/default_model.py) into the package.
+package-model: venv
+	$(BIN)/python -m ecgcnn.package_model

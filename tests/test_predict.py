@@ -24,7 +24,8 @@ from ecgcnn.cli import main
 from ecgcnn.extract import window_samples
 from ecgcnn.model import build_model
 from ecgcnn.params import load_params
-from ecgcnn.predict import COLUMNS, detect_beats, lead_units, predict_record
+from ecgcnn.predict import COLUMNS, detect_beats, predict_record
+from ecgcnn.readers import lead_units
 from ecgcnn.records import read_beats, read_signal
 from ecgcnn.train import fit
 

@@ -4,6 +4,7 @@ import argparse
 import os
 import sys
 
+from .default_model import PACKAGED_DIR, PROTOCOL, SEED
 from .io import EcgError
 
 
@@ -11,12 +12,14 @@ def parser():
     p = argparse.ArgumentParser(prog="ecgcnn", description="MIT-BIH AAMI heartbeat classifier")
     sub = p.add_subparsers(dest="command", required=True)
     pr = sub.add_parser(
-        "predict", help="classify every beat of a WFDB record",
-        description="Classify every beat of a WFDB record (header + signal) with a trained "
-                    "model; one CSV row per beat, a summary on stderr.")
-    pr.add_argument("record", help="WFDB record path without extension, e.g. data/raw/mitdb/100")
-    pr.add_argument("--model", default="models/inter_patient/seed0",
-                    help="model directory written by training (default: %(default)s)")
+        "predict", help="classify every beat of a recording (WFDB, EDF, CSV, .npy)",
+        description="Classify every beat of a recording with a trained model: a WFDB record "
+                    "(header + signal), an EDF / EDF+ / BDF file, a CSV file or a .npy array; "
+                    "one CSV row per beat, a summary on stderr.")
+    pr.add_argument("record", metavar="RECORDING",
+                    help="WFDB record path without extension (e.g. data/raw/mitdb/100), or a "
+                         ".edf, .bdf, .csv, .tsv, .txt or .npy file")
+    model_option(pr)
     pr.add_argument("--out", default="beats.csv", help="output CSV (default: %(default)s)")
     pr.add_argument("--annotations", default="atr", metavar="EXT",
                     help="annotation file extension giving beat positions and reference "
@@ -24,8 +27,13 @@ def parser():
     pr.add_argument("--detect", action="store_true",
                     help="detect beats with the QRS detector even when annotations exist "
                          "(they are then only the reference)")
-    pr.add_argument("--lead", help="signal name to classify (default: the training lead, "
-                                   "MLII when the record has it, else its first signal)")
+    pr.add_argument("--lead", help="signal to classify: its name (WFDB or EDF signal, CSV "
+                                   "column header) or, in a CSV or .npy file, its column number "
+                                   "(1 = first); default: the training lead, MLII or lead II "
+                                   "when the recording has it, else its first signal")
+    pr.add_argument("--fs", type=float, metavar="HZ",
+                    help="sampling frequency, for a CSV file without a time column or a .npy "
+                         "file (a file that states its own must agree)")
     pr.add_argument("--plot", metavar="PNG", help="also draw a stretch of the signal with the "
                                                   "beats coloured by predicted class")
     pr.add_argument("--plot-start", type=float, metavar="S",
@@ -45,8 +53,7 @@ def parser():
     sc.add_argument("directory", help="WFDB database directory, e.g. data/raw/mitdb")
     sc.add_argument("--records", nargs="+", metavar="NAME",
                     help="only these records (default: all annotated records)")
-    sc.add_argument("--model", default="models/inter_patient/seed0",
-                    help="model directory written by training (default: %(default)s)")
+    model_option(sc)
     sc.add_argument("--annotations", default="atr", metavar="EXT",
                     help="reference annotation extension (default: %(default)s)")
     sc.add_argument("--detect", action="store_true",
@@ -60,16 +67,27 @@ def parser():
     return p
 
 
+def model_option(p):
+    p.add_argument("--model", metavar="DIR",
+                   help="model directory written by training (default: the model packaged "
+                        "with ecgcnn, the committed run's models/"
+                        f"{PROTOCOL}/seed{SEED})")
+
+
+def model_dir(args):
+    return args.model if args.model is not None else PACKAGED_DIR
+
+
 def score(args):
     from . import score as scoring
 
     if args.jobs < 1:
         raise EcgError(f"--jobs {args.jobs}: must be at least 1")
-    frames, failed = scoring.score_database(args.directory, args.model, args.records,
+    frames, failed = scoring.score_database(args.directory, model_dir(args), args.records,
                                             args.annotations, args.detect, args.lead,
                                             args.jobs)
     beats = scoring.all_beats(frames)
-    summary = scoring.summarise(beats, frames, failed, args.model)
+    summary = scoring.summarise(beats, frames, failed, model_dir(args))
     table = scoring.per_record_table(beats, frames)
     scoring.write_outputs(args.out, beats, summary, table,
                           f"{args.directory}: {len(frames)} records")
@@ -81,13 +99,13 @@ def score(args):
 
 def predict(args):
     from .io import save_figure, write_csv
-    from .predict import plot_stretch, predict_record, summary
+    from .predict import plot_stretch, predict_file, summary
 
-    frame = predict_record(args.record, args.model, annotations=args.annotations,
-                           detect=args.detect, lead=args.lead)
+    recording, frame = predict_file(args.record, model_dir(args), annotations=args.annotations,
+                                    detect=args.detect, lead=args.lead, fs=args.fs)
     # The figure is drawn before anything is written, so a bad --plot-start leaves no CSV.
-    fig = plot_stretch(args.record, frame, args.plot_start, args.plot_seconds,
-                       args.annotations) if args.plot else None
+    fig = plot_stretch(recording, frame, args.plot_start,
+                       args.plot_seconds) if args.plot else None
     write_csv(args.out, frame)
     print(summary(frame), file=sys.stderr)
     print(f"wrote {args.out} ({len(frame)} beats)", file=sys.stderr)
@@ -96,17 +114,18 @@ def predict(args):
         print(f"wrote {args.plot}", file=sys.stderr)
 
 
-def main(argv=None):
-    args = parser().parse_args(argv)
+def exit_status(action):
+    """`action()`'s exit status (None: 0), or 1 after printing its EcgError as one line."""
     try:
-        if args.command == "predict":
-            predict(args)
-        elif args.command == "score":
-            return score(args)
+        return action() or 0
     except EcgError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
-    return 0
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    return exit_status(lambda: predict(args) if args.command == "predict" else score(args))
 
 
 if __name__ == "__main__":

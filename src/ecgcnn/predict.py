@@ -1,28 +1,28 @@
-"""`ecgcnn predict`: classify every beat of any WFDB record with a trained model.
+"""`ecgcnn predict`: classify every beat of a recording with a trained model.
 
-Nothing here re-implements the pipeline: the lead is read by `records.read_signal`, the
-beats go through `extract.beats_from_signal` (same resampling, filters, windows, RR features
-and normalisation as the training beats, with the extract params saved in the model
-directory) and the probabilities come from `train.predict_probs`.
+Nothing here re-implements the pipeline: the lead is read by `readers.read_recording` (a
+WFDB record through `records.read_signal`, or an EDF, CSV or .npy file), the beats go
+through `extract.beats_from_signal` (same resampling, filters, windows, RR features and
+normalisation as the training beats, with the extract params saved in the model directory)
+and the probabilities come from `train.predict_probs`.
 
-Beat positions come from the record's annotation file when it has one, else from a QRS
+Beat positions come from the recording's beat annotations when it has them, else from a QRS
 detector (`detect_beats`): wfdb's GQRS run at DETECT_FS, its peaks then moved to the local
 maximum of |signal| at the record's own rate, so that windows are centred on the R peak as
 the annotated training beats were.
 """
 
 import threading
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .aami import CLASSES
 from .checkpoint import load_model
-from .episodes import NO_EPISODES, describe, flagged, inside, read_episodes
+from .episodes import describe, flagged, inside
 from .filters import resample, valid_stretches
 from .io import EcgError
-from .records import long_record, read_beats, read_header_fs, read_lead_range, read_signal
+from .readers import check_exists, read_recording
 
 # GQRS is a per-sample Python loop: its time is proportional to the samples it sees. At
 # 120 Hz it finds as many MIT-BIH beats as at 360 Hz (Se 99.88 %) in a third of the time.
@@ -37,26 +37,11 @@ PROB_COLUMNS = tuple(f"p_{c}" for c in CLASSES)
 COLUMNS = ("sample", "time_s", "predicted", *PROB_COLUMNS)  # + "reference" with annotations
 
 
-def record_path(record, annotations="atr"):
-    """A record path without the extension people often type (100.hea, 100.dat, 100.atr)."""
-    path = Path(record)
-    if path.suffix in (".hea", ".dat", f".{annotations}"):
-        path = path.with_suffix("")
-    return path
-
-
-def lead_units(path, lead_name):
-    """The physical units of one signal of a record, from its header ('mV' by default)."""
-    import wfdb
-
-    header = wfdb.rdheader(str(path))
-    return (header.units or ["mV"] * header.n_sig)[header.sig_name.index(lead_name)] or "mV"
-
-
 def in_millivolts(signal, fs, units):
     """`signal` in mV, as GQRS's amplitude thresholds expect (it misses or doubles beats
-    otherwise). A signal in units that are not a voltage is scaled so that its median
-    peak-to-peak amplitude over 2-s stretches (about one QRS) is TYPICAL_QRS_MV."""
+    otherwise). A signal in units that are not a voltage, or unknown (None), is scaled so
+    that its median peak-to-peak amplitude over 2-s stretches (about one QRS) is
+    TYPICAL_QRS_MV."""
     factor = TO_MILLIVOLTS.get(str(units).strip().lower())
     if factor is not None:
         return signal * factor
@@ -158,59 +143,64 @@ def compile_model(model, config):
         pass
 
 
-def predict_record(record, model_dir, annotations="atr", detect=False, lead=None, model=None):
+def start_model(model_dir, model=None):
+    """(model, config) and the thread compiling it, None when `model` was passed loaded.
+
+    A model loaded here is compiled in a background thread (XLA compiles without Python's
+    lock) while this one reads the recording and runs GQRS, a Python loop. A model passed in
+    (`ecgcnn score`: one per database) was compiled by the first record.
+    """
+    if model is not None:
+        return model, None
+    model = load_model(model_dir)
+    warm_up = threading.Thread(target=compile_model, args=model, daemon=True)
+    warm_up.start()
+    return model, warm_up
+
+
+def predict_file(path, model_dir, annotations="atr", detect=False, lead=None, model=None,
+                 fs=None):
+    """(recording, beats frame) of any supported file (`readers.read_recording`): the lead
+    is `lead`, else the one the model was trained on (MLII or lead II, else the first
+    signal); `fs` for files that do not state theirs. See `classify_recording`."""
+    from .chunks import CHUNK_S
+
+    check_exists(path, annotations)  # a bad file is reported before the model is loaded
+    model, warm_up = start_model(model_dir, model)
+    wanted_lead = lead if lead is not None else model[1]["extract"].get("lead")
+    recording = read_recording(path, wanted_lead, fs, annotations, CHUNK_S)
+    return recording, classify_recording(recording, model, detect, warm_up, model_dir)
+
+
+def predict_record(record, model_dir, annotations="atr", detect=False, lead=None, model=None,
+                   fs=None):
+    """The beats frame of `predict_file`."""
+    return predict_file(record, model_dir, annotations, detect, lead, model, fs)[1]
+
+
+def classify_recording(recording, model, detect=False, warm_up=None, model_dir="model"):
     """One row per classified beat: sample, time_s, predicted, p_N..p_Q (+ reference).
 
-    Beats come from `record.<annotations>` when that file has beat annotations and `detect`
-    is False, else from `detect_beats` (a file with rhythm annotations only, as in atrial
-    fibrillation databases, gets its beats detected, with a note in `frame.attrs`).
-    `reference` (the annotated AAMI class) is there whenever the file has beats; detected
-    beats get the class of the annotated beat within MATCH_TOLERANCE_S, or none. The lead is
-    `lead`, else the one the model was trained on (MLII or lead II, else the first signal).
-    Facts for `summary` are in `frame.attrs`. `model` = (model, config) already loaded.
+    Beats are the recording's annotated beats when it has them and `detect` is False, else
+    those `detect_beats` finds (a WFDB file with rhythm annotations only, as in atrial
+    fibrillation databases, gets its beats detected, with a note). `reference` (the
+    annotated AAMI class) is there whenever the recording has annotated classes; detected
+    beats get the class of the annotated beat within MATCH_TOLERANCE_S, or none. Facts for
+    `summary` are in `frame.attrs`. `model` = (model, config), loaded; `warm_up` a thread
+    compiling it, joined before predicting.
     """
-    from .chunks import CHUNK_S, beats_in_chunks
+    from .chunks import beats_in_chunks
     from .train import predict_probs
 
-    path = record_path(record, annotations)
-    name = path.name
-    read_header_fs(path)  # a bad header is reported before the model is loaded
-    # A model loaded here is compiled in a background thread (XLA compiles without Python's
-    # lock) while this one reads the record and runs GQRS, a Python loop. A model passed in
-    # (`ecgcnn score`: one per database) was compiled by the first record.
-    warm_up = None
-    if model is None:
-        model = load_model(model_dir)
-        warm_up = threading.Thread(target=compile_model, args=model, daemon=True)
-        warm_up.start()
     model, config = model
     cfg = config["extract"]
-    wanted_lead = lead if lead is not None else cfg.get("lead")
-    long = long_record(path, wanted_lead, CHUNK_S)  # None: read whole
-    if long is None:
-        signal, fs, lead_name = read_signal(path, wanted_lead)
-        n = len(signal)
-    else:
-        (n, fs, lead_name), signal = long, None
-
-    ann_file = Path(f"{path}.{annotations}")
-    ref_samples = ref_labels = None
-    note = None
-    episodes, waves = NO_EPISODES, 0
-    if ann_file.exists():
-        ref_samples, ref_labels, _ = read_beats(path, annotations, fs, n)
-        episodes, waves = read_episodes(path, annotations, fs, n)
-        order = np.argsort(ref_samples, kind="stable")
-        ref_samples, ref_labels = ref_samples[order], ref_labels[order]
-        if len(ref_samples) < 2:
-            note = (f"{ann_file.name} has {len(ref_samples)} beat annotation(s) (rhythm or "
-                    "other annotations only?): beats detected, not scored")
-            ref_samples = ref_labels = None
+    fs, n, signal = recording.fs, recording.samples, recording.signal
+    ref_samples, ref_labels = recording.beats, recording.labels
+    episodes, waves = recording.episodes, recording.flutter_waves
     detecting = detect or ref_samples is None
-    units = lead_units(path, lead_name) if detecting else None
 
     def find(filled, stretches):
-        return detect_in_stretches(filled, stretches, fs, units)
+        return detect_in_stretches(filled, stretches, fs, recording.units)
 
     try:
         if signal is not None:
@@ -218,22 +208,22 @@ def predict_record(record, model_dir, annotations="atr", detect=False, lead=None
                                                         ref_samples, find, cfg)
         else:  # bounded memory: the record is read, detected and cut chunk by chunk
             peaks, x, rr, kept, facts = beats_in_chunks(
-                lambda a, b: read_lead_range(path, lead_name, a, b), n, fs, cfg,
-                None if detecting else ref_samples, find)
+                recording.read_range, n, fs, cfg, None if detecting else ref_samples, find)
     except EcgError as e:
-        raise EcgError(f"record {name}: {e} (lead {lead_name})") from e
+        raise EcgError(f"record {recording.name}: {e} (lead {recording.lead})") from e
+    reference, matched = None, None
     if detecting:
         source = "detected by wfdb GQRS"
-        if ref_samples is not None:
+        if ref_samples is not None and ref_labels is not None:
             matched = pair_beats(peaks, ref_samples, MATCH_TOLERANCE_S * fs)
             # -1 (no reference beat paired) picks the -1 appended: no class. So also when
             # the annotation file holds no beat at all.
             reference = np.append(ref_labels, -1)[matched]
-        else:
-            matched = reference = None
     else:
-        reference, matched = ref_labels.astype(np.int64), None
-        source = f"from annotations {ann_file.name}"
+        source = (f"from annotations {recording.annotations}" if recording.annotations
+                  else "given")
+        if ref_labels is not None:
+            reference = ref_labels.astype(np.int64)
 
     if x.shape[1:] != (config["window"], config["channels"]):
         raise EcgError(f"{model_dir}: the model takes windows {config['window']} x "
@@ -254,13 +244,13 @@ def predict_record(record, model_dir, annotations="atr", detect=False, lead=None
     if len(episodes):
         frame["vf_episode"] = inside(samples, episodes)
     frame.attrs = {
-        "record": name, "lead": lead_name, "fs": fs, "samples": n,
+        "record": recording.name, "lead": recording.lead, "fs": fs, "samples": n,
         "source": source, "beats": len(peaks), "edge_dropped": int((~kept).sum()),
-        "filled_samples": facts["bridged"], "gaps": facts["gaps"], "note": note,
+        "filled_samples": facts["bridged"], "gaps": facts["gaps"], "note": recording.note,
         "chunked": signal is None,
-        "annotations": ann_file.name if ref_samples is not None else None,
+        "annotations": recording.annotations if ref_labels is not None else None,
         "episodes": {"marked": episodes.tolist(), "flutter_waves": waves,
-                     "annotations": ann_file.name} if len(episodes) else None,
+                     "annotations": recording.episode_file} if len(episodes) else None,
     }
     if matched is not None:
         frame.attrs["detection"] = detection_facts(peaks, matched, ref_samples, ref_labels,
@@ -350,8 +340,9 @@ def shade_episodes(ax, attrs, lo, hi):
                    alpha=0.15, label=None if i else "VF episode (annotated)")
 
 
-def plot_stretch(record, frame, start_s=None, seconds=10.0, annotations="atr"):
-    """Figure of `seconds` of the classified lead, beats marked in the colour of their class."""
+def plot_stretch(recording, frame, start_s=None, seconds=10.0):
+    """Figure of `seconds` of the classified lead (a `readers.Recording`), beats marked in
+    the colour of their class."""
     import matplotlib.pyplot as plt
 
     from .plots import COLORS
@@ -359,15 +350,12 @@ def plot_stretch(record, frame, start_s=None, seconds=10.0, annotations="atr"):
     if seconds <= 0:
         raise EcgError(f"plot length {seconds} s must be positive")
     a = frame.attrs
-    path, fs, n = record_path(record, annotations), a["fs"], a["samples"]
+    fs, n = a["fs"], a["samples"]
     start_s = default_start(frame, seconds) if start_s is None else float(start_s)
     if not 0 <= start_s < n / fs:
         raise EcgError(f"plot start {start_s} s is outside the record (0 to {n / fs:.1f} s)")
     lo, hi = int(start_s * fs), min(n, int((start_s + seconds) * fs))
-    if a.get("chunked"):  # only the plotted stretch of a long record is read
-        part = read_lead_range(path, a["lead"], lo, hi)
-    else:
-        part = read_signal(path, a["lead"])[0][lo:hi]  # NaN: a gap, drawn as one
+    part = recording.part(lo, hi)  # NaN: a gap, drawn as one; a long record reads only this
     t = np.arange(lo, hi) / fs
     fig, ax = plt.subplots(figsize=(14, 3.5))
     ax.plot(t, part, color="black", lw=0.7)
