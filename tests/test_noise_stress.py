@@ -2,6 +2,10 @@
 statistics per SNR and their figure, on synthetic records (and nstdb itself when it is in
 ../shared)."""
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 import wfdb
@@ -161,3 +165,13 @@ def test_over_seeds_gives_mean_and_std_of_every_statistic(tmp_path):
 def test_a_fold_without_a_seeds_model_is_named(tmp_path):
     with pytest.raises(EcgError, match=r"fold3/seed1: no model \(the cv stage"):
         ns.score_fold_models(tmp_path, tmp_path / "fold3", [1], progress=False)
+
+
+def test_the_stage_scores_the_protocol_params_name_only():
+    root = Path(__file__).resolve().parents[1]
+    result = subprocess.run([sys.executable, "stages/noise_stress.py", "inter_patient"],
+                            cwd=root, capture_output=True, text=True)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        "error: protocol inter_patient: params noise_stress.protocol is inter_patient_svdb "
+        "(dvc.yaml passes it)")
