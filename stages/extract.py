@@ -1,4 +1,5 @@
-"""DVC stage: cut every annotated beat of every configured database into data/beats/beats.npz."""
+"""DVC stage: cut every annotated beat of every extracted database (params databases, extract:
+true) into data/beats/beats.npz."""
 
 import sys
 
@@ -6,21 +7,22 @@ import numpy as np
 
 from ecgcnn import plots
 from ecgcnn.aami import class_counts
-from ecgcnn.databases import extract_databases
+from ecgcnn.databases import extract_databases, extracted
 from ecgcnn.io import EcgError, save_arrays, save_figure, write_csv, write_json
 from ecgcnn.params import load_params
 
 
 def main():
     params = load_params()
-    dataset, dropped = extract_databases(params["databases"], params["extract"])
+    databases = extracted(params["databases"])
+    dataset, dropped = extract_databases(databases, params["extract"])
     save_arrays("data/beats/beats.npz", **dataset)
-    labels, databases = dataset["label"], dataset["database"]
+    labels, of = dataset["label"], dataset["database"]
     counts = class_counts(labels)
-    by_database = {name: class_counts(labels[databases == name]) for name in params["databases"]}
+    by_database = {name: class_counts(labels[of == name]) for name in databases}
     write_json("metrics/beats.json", {
         **counts, "total": len(labels), "dropped_at_edges": sum(dropped.values()),
-        "databases": {name: {**c, "records": len(np.unique(dataset["record"][databases == name])),
+        "databases": {name: {**c, "records": len(np.unique(dataset["record"][of == name])),
                              "dropped_at_edges": dropped[name]}
                       for name, c in by_database.items()}})
     table = plots.distribution_table(by_database)

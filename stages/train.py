@@ -10,6 +10,7 @@ from ecgcnn.dataset import load_sets, model_dir
 from ecgcnn.io import EcgError, atomic_path, write_json
 from ecgcnn.model import build_model
 from ecgcnn.params import load_params
+from ecgcnn.recorded_noise import training_noise
 from ecgcnn.train import fit
 
 # What depends on the machine, not on the science: kept out of the DVC metrics so that
@@ -35,8 +36,9 @@ def main(protocol, seed):
                 live.next_step()
 
             # No validation patients for inter_patient: its epoch count comes from CV.
+            noise = training_noise(params["train"]["augment"], params["extract"])
             summary = fit(model, train, val if len(val["y"]) else None,
-                          {**params["train"], "seed": seed}, log=log)
+                          {**params["train"], "seed": seed}, log=log, noise=noise)
 
     config = model_config(params["model"], params["extract"], train, protocol, seed)
     save_model(model_dir(protocol, seed), model, config)

@@ -237,3 +237,24 @@ def test_shared_svdb_matches_pinned_list(tmp_path):
         f"{r}.{e}" for r in ("803", "804") for e in ("atr", "dat", "hea"))
     assert (SHARED_SVDB / "RECORDS").read_text().split() == \
         pinned_records(pinned_checksums("svdb"))
+
+
+SHARED_NSTDB = SHARED_MITDB.parent / "nstdb"
+
+
+def test_nstdb_pins_the_12_noisy_records_and_the_3_noise_records():
+    from ecgcnn.noise_stress import NOISY_RECORDS
+
+    sums = pinned_checksums("nstdb")
+    assert pinned_records(sums) == sorted([*NOISY_RECORDS, "bw", "em", "ma"])
+    assert len(sums) == 12 * 3 + 3 * 2 + 1  # .hea .dat .atr; noise: .hea .dat; RECORDS
+
+
+@pytest.mark.skipif(not SHARED_NSTDB.exists(), reason="no offline nstdb copy")
+def test_shared_nstdb_matches_pinned_list(tmp_path):
+    out = tmp_path / "nstdb"
+    assert fetch_database("nstdb", out, "https://physionet.org/files/nstdb/1.0.0/",
+                          mirror=SHARED_NSTDB, progress=False) is True
+    assert sorted(p.name for p in out.iterdir()) == sorted(pinned_checksums("nstdb"))
+    assert (SHARED_NSTDB / "RECORDS").read_text().split() == \
+        pinned_records(pinned_checksums("nstdb"))

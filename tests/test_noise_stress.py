@@ -2,6 +2,10 @@
 statistics per SNR and their figure, on synthetic records (and nstdb itself when it is in
 ../shared)."""
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 import wfdb
@@ -11,7 +15,7 @@ from test_predict import model_dir  # noqa: F401
 
 from ecgcnn import noise_stress as ns
 from ecgcnn.io import EcgError, save_figure
-from ecgcnn.plots import noise_stress_figure, noise_stress_table
+from ecgcnn.plots import noise_stress_by_snr, noise_stress_figure, noise_stress_table
 from ecgcnn.predict import pair_beats
 
 NSTDB = SHARED_MITDB.parent / "nstdb"
@@ -114,6 +118,7 @@ def test_score_synthetic_noise_stress(tmp_path, model_dir, short_protocol):  # n
     assert r["whole"]["qrs"]["se"] > 0.95 and r["whole"]["qrs"]["ppv"] > 0.95
     pooled = result["snr"]["24"]["whole"]
     assert pooled["reference_beats"] == len(truth["118e24"]) + len(truth["119e24"])
+    assert result["all"]["whole"]["reference_beats"] == sum(len(t) for t in truth.values())
     noisy = result["snr"]["-6"]
     assert noisy["noisy"]["qrs"]["ppv"] < noisy["from_5min"]["qrs"]["ppv"] or \
         noisy["noisy"]["qrs"]["se"] < noisy["from_5min"]["qrs"]["se"]  # the noise costs
@@ -124,3 +129,49 @@ def test_score_synthetic_noise_stress(tmp_path, model_dir, short_protocol):  # n
     assert len(table) == 2 * len(ns.SCOPES) * 7
     save_figure(tmp_path / "noise.png", noise_stress_figure(result, "synthetic"))
     assert (tmp_path / "noise.png").stat().st_size > 10_000
+
+
+def fake_result(veb_ppv, accuracy):
+    """noise_stress_result's shape, two SNRs, one record: only the numbers over_seeds reads."""
+    stats = {"qrs": {"se": 0.99, "ppv": 0.9}, "veb": {"se": 1.0, "ppv": veb_ppv, "fpr": 0.01},
+             "sveb": {"se": None, "ppv": None, "fpr": 0.0}, "accuracy": accuracy,
+             "reference_beats": 100, "detected_beats": 110}
+    by_scope = dict.fromkeys(ns.SCOPES, stats)
+    return {"snr": {"24": by_scope, "-6": by_scope}, "all": by_scope,
+            "records": {"118e24": {"snr": 24, "model": "m", **by_scope}},
+            "scopes": {}, "tolerance_ms": 150}
+
+
+def test_over_seeds_gives_mean_and_std_of_every_statistic(tmp_path):
+    summary = ns.over_seeds([fake_result(0.5, 0.9), fake_result(0.7, None)])
+    veb = summary["snr"]["24"]["noisy"]["veb"]["ppv"]
+    assert veb["mean"] == pytest.approx(0.6) and veb["std"] == pytest.approx(0.1)
+    assert summary["all"]["whole"]["accuracy"] == {"mean": 0.9, "std": 0.0, "min": 0.9,
+                                                   "max": 0.9}  # the seed where defined
+    assert summary["snr"]["-6"]["whole"]["sveb"]["se"] is None  # never defined
+    assert set(summary["records"]["118e24"]) == set(ns.SCOPES)  # no snr, no model
+
+    wide = noise_stress_by_snr(summary, "noisy")
+    assert wide["snr"].tolist() == [24, -6]
+    assert wide["veb_ppv"].tolist() == pytest.approx([0.6, 0.6])
+    assert wide["veb_ppv_std"].tolist() == pytest.approx([0.1, 0.1])
+    assert list(wide.columns[:8]) == ["snr", "qrs_se", "qrs_ppv", "veb_se", "veb_ppv",
+                                      "sveb_se", "sveb_ppv", "accuracy"]
+    assert "veb_ppv_std" not in noise_stress_by_snr(fake_result(0.5, 0.9), "noisy")
+    save_figure(tmp_path / "seeds.png", noise_stress_figure(summary, "mean +- std"))
+    assert (tmp_path / "seeds.png").stat().st_size > 10_000
+
+
+def test_a_fold_without_a_seeds_model_is_named(tmp_path):
+    with pytest.raises(EcgError, match=r"fold3/seed1: no model \(the cv stage"):
+        ns.score_fold_models(tmp_path, tmp_path / "fold3", [1], progress=False)
+
+
+def test_the_stage_scores_the_protocol_params_name_only():
+    root = Path(__file__).resolve().parents[1]
+    result = subprocess.run([sys.executable, "stages/noise_stress.py", "inter_patient"],
+                            cwd=root, capture_output=True, text=True)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        "error: protocol inter_patient: params noise_stress.protocol is inter_patient_svdb "
+        "(dvc.yaml passes it)")

@@ -69,6 +69,8 @@ RULE_BREAKERS = {
     "cv.seeds": [0, 0],
     "cv.conditions": [],
     "models": {},
+    "noise_stress.fold": 0,  # holds 101..., not 118 and 119
+    "noise_stress.database": "nope",
 }
 
 
@@ -261,3 +263,27 @@ def test_a_stage_stops_with_one_error_line_and_writes_nothing(tmp_path, key, val
     assert result.stderr.splitlines() == [f"error: params train.{key}={value}: must be "
                                           + ("a number" if key == "lr" else ">= 1")]
     assert [p.name for p in tmp_path.iterdir()] == ["params.yaml"]
+
+
+def test_a_database_kept_out_of_the_beats_dataset_neither_trains_nor_is_scored():
+    params = with_value(("databases", "svdb", "extract"), False)
+    assert error_of(params) == (
+        'params protocols.inter_patient_svdb.split.extra_train=["svdb"]: svdb not in the beats '
+        "dataset (params databases.<name>.extract: false)")
+    pair = {"protocol": "inter_patient", "database": "nstdb"}
+    assert error_of(with_value(("cross_database",), {"x": pair})) == (
+        "params cross_database.x.database=nstdb: not in the beats dataset (params "
+        "databases.<name>.extract: false)")
+
+
+def test_the_noise_stress_fold_must_hold_118_and_119():
+    assert error_of(with_value(("noise_stress", "fold"), 2)) == (
+        "params noise_stress.fold=2: must be the fold of protocols.inter_patient_svdb.cv.folds "
+        "holding both 118 and 119 (fold 3 does)")
+    params = with_value(("noise_stress", "protocol"), "inter_patient")
+    assert error_of(params) == (  # DS1's folds: 118 in one, 119 in another
+        "params noise_stress.fold=3: must be the fold of cv.folds holding both 118 and 119 "
+        "(no fold does: put both in one)")
+    assert error_of(with_value(("noise_stress", "protocol"), "intra_patient")) == (
+        "params noise_stress.protocol=intra_patient: its split.method is not records: its "
+        "models saw every patient")

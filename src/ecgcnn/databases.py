@@ -9,6 +9,12 @@ from .extract import extract_database
 from .io import EcgError
 
 
+def extracted(databases):
+    """The databases of params `databases` whose beats make the beats dataset (extract: true;
+    nstdb, the noise stress test's, is only downloaded)."""
+    return {name: db for name, db in databases.items() if db["extract"]}
+
+
 def extract_databases(databases, cfg, raw_root="data/raw", progress=True):
     """Every configured database through the same chain, into one dataset whose `database`
     array names each beat's database. `databases`: params databases (name -> lead, records,

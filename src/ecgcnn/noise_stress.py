@@ -30,8 +30,9 @@ import numpy as np
 
 from .aami import CLASSES
 from .io import EcgError
+from .protocols import NOISE_STRESS_PATIENTS
 
-NOISY_RECORDS = tuple(f"{patient}e{snr}" for patient in ("118", "119")
+NOISY_RECORDS = tuple(f"{patient}e{snr}" for patient in NOISE_STRESS_PATIENTS
                       for snr in ("24", "18", "12", "06", "00", "_6"))
 NOISE_START_S = 300.0  # 5:00
 STRETCH_S = 120.0  # noisy and clean stretches alternate every 2 minutes
@@ -144,14 +145,16 @@ def summed(counts):
 
 def noise_stress_result(counts, models):
     """{"records": {name: {snr, model, scope: statistics}}, "snr": {snr: {scope: statistics
-    of its records pooled}}, "scopes": descriptions} from {name: record_counts}."""
+    of its records pooled}}, "all": {scope: statistics of every record pooled}, "scopes":
+    descriptions} from {name: record_counts}."""
     records = {name: {"snr": snr_of(name), "model": str(models[patient_of(name)]),
                       **{s: statistics(c[s]) for s in SCOPES}} for name, c in counts.items()}
     snrs = sorted({snr_of(name) for name in counts}, reverse=True)
     by_snr = {str(snr): {s: statistics(summed([c[s] for name, c in counts.items()
                                                if snr_of(name) == snr])) for s in SCOPES}
               for snr in snrs}
-    return {"records": records, "snr": by_snr, "scopes": {
+    pooled = {s: statistics(summed([c[s] for c in counts.values()])) for s in SCOPES}
+    return {"records": records, "snr": by_snr, "all": pooled, "scopes": {
         "noisy": f"the noisy stretches: from {NOISE_START_S:g} s, {STRETCH_S:g} s on, "
                  f"{STRETCH_S:g} s off", "whole": "every beat of the record",
         "from_5min": f"from {NOISE_START_S:g} s on (bxb's default start)"},
@@ -178,3 +181,47 @@ def score_noise_stress(nstdb_dir, model_dirs, records=NOISY_RECORDS, progress=Tr
         frame = predict_record(path, model_dirs[patient], detect=True, model=models[patient])
         counts[name] = record_counts(path, frame)
     return noise_stress_result(counts, model_dirs)
+
+
+def spread_of(values):
+    """{mean, std, min, max} over the runs of one statistic (population std), those where it
+    is defined (bxb's '-': no beat to count); None where it never is."""
+    defined = np.array([v for v in values if v is not None], dtype=float)
+    if not len(defined):
+        return None
+    return {"mean": float(defined.mean()), "std": float(defined.std()),
+            "min": float(defined.min()), "max": float(defined.max())}
+
+
+def over_runs(trees):
+    """One nested dict of statistics per run (seed) -> the same dict with spread_of at its
+    leaves."""
+    first = trees[0]
+    if isinstance(first, dict):
+        return {key: over_runs([t[key] for t in trees]) for key in first}
+    return spread_of(trees)
+
+
+def over_seeds(results):
+    """{"snr": {snr: {scope: ...}}, "all": {scope: ...}, "records": {name: {scope: ...}},
+    "scopes", "tolerance_ms"}: the statistics of several noise_stress_result (one per training
+    seed), each as spread_of."""
+    records = [{name: {s: rec[s] for s in SCOPES} for name, rec in r["records"].items()}
+               for r in results]
+    return {"snr": over_runs([r["snr"] for r in results]),
+            "all": over_runs([r["all"] for r in results]), "records": over_runs(records),
+            "scopes": results[0]["scopes"], "tolerance_ms": results[0]["tolerance_ms"]}
+
+
+def score_fold_models(nstdb_dir, fold_dir, seeds, progress=True):
+    """{seed: noise_stress_result} of the models of one cross-validation fold
+    (`fold_dir`/seed<s>: they never saw the fold's patients), each model scoring both
+    patients' records."""
+    runs = {}
+    for seed in seeds:
+        model_dir = Path(fold_dir) / f"seed{seed}"
+        if not (model_dir / "config.json").is_file():
+            raise EcgError(f"{model_dir}: no model (the cv stage of this fold writes it)")
+        runs[seed] = score_noise_stress(nstdb_dir, dict.fromkeys(NOISE_STRESS_PATIENTS,
+                                                                 model_dir), progress=progress)
+    return runs

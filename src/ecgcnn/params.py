@@ -20,7 +20,7 @@ import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from .io import EcgError
-from .protocols import DS1, DS2, PROTOCOLS
+from .protocols import DS1, DS2, NOISE_STRESS_PATIENTS, PROTOCOLS
 
 
 class Group(BaseModel):
@@ -74,6 +74,18 @@ def input_channels(channels):
     return distinct(channels)
 
 
+def low_high(pair):
+    if pair[0] > pair[1]:
+        raise ValueError("must be [low, high] with low <= high")
+    return pair
+
+
+def training_noise(sources):
+    if "em" in sources:
+        raise ValueError("em is the noise the stress test adds: train on bw and ma only")
+    return distinct(sources)
+
+
 def http_url(url):
     if not url.startswith(("http://", "https://")):
         raise ValueError("must be an http:// or https:// URL")
@@ -90,6 +102,10 @@ class Database(Group):
                                   "record has it, else its first lead.")
     records: Annotated[list[Record], AfterValidator(distinct)] | None = Field(
         min_length=1, description="Records to fetch and extract; null: every pinned record.")
+    extract: bool = Field(
+        description="Its beats join the beats dataset (data/beats/beats.npz) every protocol "
+                    "draws on; false: downloaded only, read by a stage of its own (nstdb: "
+                    "noise_stress).")
 
 
 DatabaseName = Annotated[str, Field(pattern=r"^[a-z0-9]+$")]
@@ -175,6 +191,16 @@ class Augment(Group):
                                            "record's R amplitude; 0 = off.")
     drift: float = Field(ge=0, description="Linear baseline drift, +- drift from start to end "
                                            "of the window; 0 = off.")
+    recorded_noise: float = Field(
+        ge=0, le=1, description="Fraction of training beats (drawn afresh every step) given a "
+                                "stretch of recorded noise (recorded_noise.py); 0 = off.")
+    recorded_noise_snr_db: Annotated[list[float], AfterValidator(low_high)] = Field(
+        min_length=2, max_length=2, description="[low, high] dB: each noisy beat's SNR, "
+                                                "uniform between them (nstdb's definition).")
+    recorded_noise_sources: Annotated[list[Literal["bw", "ma", "em"]],
+                                      AfterValidator(training_noise)] = Field(
+        min_length=1, description="nstdb noise records to draw from: bw (baseline wander), ma "
+                                  "(muscle artefact); never em, the noise the stress test adds.")
 
 
 class Train(Group):
@@ -211,6 +237,18 @@ class CrossDatabase(Group):
     protocol: Literal[PROTOCOLS] = Field(description="Whose models score the database.")
     database: DatabaseName = Field(description="A database none of the protocol's records come "
                                                "from (params databases).")
+
+
+class NoiseStress(Group):
+    protocol: Literal[PROTOCOLS] = Field(
+        description="Whose cross-validation fold models score the test: those of `fold`, "
+                    "trained on the protocol's records minus that fold's.")
+    fold: int = Field(ge=0, description="The fold of the protocol's cv.folds holding both "
+                                        "noise stress patients (118, 119): its models never "
+                                        "saw either. dvc.yaml depends on that fold's models "
+                                        "only.")
+    database: DatabaseName = Field(description="The database holding the noisy records "
+                                               "(params databases; nstdb).")
 
 
 class CV(Group):
@@ -266,6 +304,8 @@ class Params(Group):
         description="Name -> a protocol and a database its models score across databases "
                     "({}: none).")
     cv: CV
+    noise_stress: NoiseStress = Field(description="The EC57 noise stress test (nstdb's 12 noisy "
+                                                  "records of 118 and 119).")
     protocols: Protocols
 
 
@@ -315,6 +355,12 @@ def database_rules(params):
         if unknown:
             yield ("split", key), split[key], f"{', '.join(unknown)} not in params databases"
             return
+        unextracted = [d for d in split[key] if not databases[d]["extract"]]
+        if unextracted:
+            yield ("split", key), split[key], (
+                f"{', '.join(unextracted)} not in the beats dataset (params "
+                "databases.<name>.extract: false)")
+            return
     unlisted = [d for d in split["extra_train"] if records_of(params, d) is None]
     if unlisted:
         yield ("split", "extra_train"), split["extra_train"], (
@@ -339,6 +385,10 @@ def cross_database_rules(params):
         if pair["database"] not in databases:
             yield ("cross_database", i, "database"), pair["database"], "not in params databases"
             continue
+        if not databases[pair["database"]]["extract"]:
+            yield ("cross_database", i, "database"), pair["database"], (
+                "not in the beats dataset (params databases.<name>.extract: false)")
+            continue
         own = merged(params, pair["protocol"])["split"]["extra_train"]
         records = records_of(params, pair["database"])
         if records is None:
@@ -350,6 +400,28 @@ def cross_database_rules(params):
             yield ("cross_database", i, "database"), pair["database"], (
                 f"{pair['protocol']} trains or tests on {pair['database']}: not another "
                 "database")
+
+
+def noise_stress_rules(params):
+    """The noise stress test's database is configured and its fold's models never saw 118
+    or 119 (an inter-patient protocol, a fold holding both). Yields (path, value, why)."""
+    cfg = params["noise_stress"]
+    if cfg["database"] not in params["databases"]:
+        yield ("noise_stress", "database"), cfg["database"], "not in params databases"
+        return
+    protocol = merged(params, cfg["protocol"])
+    if protocol["split"]["method"] != "records":
+        yield ("noise_stress", "protocol"), cfg["protocol"], (
+            "its split.method is not records: its models saw every patient")
+        return
+    folds = [[str(r) for r in fold] for fold in protocol["cv"]["folds"]]
+    holding = [i for i, fold in enumerate(folds) if set(NOISE_STRESS_PATIENTS) <= set(fold)]
+    if cfg["fold"] not in holding:
+        own = "folds" in params["protocols"][cfg["protocol"]]["cv"]
+        where = (f"fold {holding[0]} does" if holding else "no fold does: put both in one")
+        yield ("noise_stress", "fold"), cfg["fold"], (
+            f"must be the fold of {'protocols.' + cfg['protocol'] + '.' if own else ''}cv.folds "
+            f"holding both {' and '.join(NOISE_STRESS_PATIENTS)} ({where})")
 
 
 def merged(params, protocol):
@@ -468,7 +540,7 @@ def validate(params, devices=None):
             where = (("protocols", protocol) if loc[0] in own and len(loc) > 1
                      and loc[1] in own[loc[0]] else ())
             raise EcgError(f"params {dotted(where + loc)}={show(value)}: {reason}")
-    for loc, value, reason in cross_database_rules(params):
+    for loc, value, reason in (*cross_database_rules(params), *noise_stress_rules(params)):
         raise EcgError(f"params {dotted(loc)}={show(value)}: {reason}")
 
 

@@ -149,22 +149,41 @@ NOISE_COLORS = {"qrs": "black", "veb": COLORS["V"], "sveb": COLORS["S"]}
 
 
 def noise_stress_table(result):
-    """Long table (snr, scope, statistic, value) of noise_stress_result's pooled statistics,
-    for `dvc plots`: statistic is qrs_se, qrs_ppv, veb_se, veb_ppv, sveb_se, sveb_ppv or
-    accuracy; an undefined value (no beat to count) is empty."""
+    """Long table (snr, scope, statistic, value, std) of the pooled statistics of
+    noise_stress_result, or of noise_stress.over_seeds (value: the mean over seeds, std their
+    spread; else std is empty), for `dvc plots`: statistic is qrs_se, qrs_ppv, veb_se,
+    veb_ppv, sveb_se, sveb_ppv or accuracy; an undefined value (no beat to count) is empty."""
     rows = []
     for snr, by_scope in result["snr"].items():
         for scope, s in by_scope.items():
             values = {f"{kind}_{stat}": s[kind][stat] for kind, _ in NOISE_STATISTICS
                       for stat in ("se", "ppv")}
-            rows += [{"snr": int(snr), "scope": scope, "statistic": k, "value": v}
-                     for k, v in {**values, "accuracy": s["accuracy"]}.items()]
-    return pd.DataFrame(rows, columns=["snr", "scope", "statistic", "value"])
+            for k, v in {**values, "accuracy": s["accuracy"]}.items():
+                spread = isinstance(v, dict)
+                rows.append({"snr": int(snr), "scope": scope, "statistic": k,
+                             "value": v["mean"] if spread else v,
+                             "std": v["std"] if spread else None})
+    return pd.DataFrame(rows, columns=["snr", "scope", "statistic", "value", "std"])
+
+
+def noise_stress_by_snr(result, scope):
+    """One row per SNR (cleanest first), one column per statistic of noise_stress_table (and
+    <statistic>_std with over_seeds): a `dvc plots` line per statistic against the SNR."""
+    table = noise_stress_table(result)
+    table = table[table["scope"] == scope]
+    wide = table.pivot(index="snr", columns="statistic", values="value")
+    order = [*(f"{k}_{s}" for k, _ in NOISE_STATISTICS for s in ("se", "ppv")), "accuracy"]
+    wide = wide[order]
+    if table["std"].notna().any():
+        std = table.pivot(index="snr", columns="statistic", values="std")[order]
+        wide = wide.join(std.add_suffix("_std"))
+    return wide.sort_index(ascending=False).reset_index()
 
 
 def noise_stress_figure(result, title, scopes=("noisy", "whole")):
     """Each statistic against the SNR (cleanest on the left), one panel per kind: Se solid
-    circles, +P open squares; one line style per scope (noisy stretches solid)."""
+    circles, +P open squares; one line style per scope (noisy stretches solid); over seeds,
+    a band of +- one std around the mean."""
     table = noise_stress_table(result)
     styles = dict(zip(scopes, ("-", "--", ":"), strict=False))
     fig, axes = plt.subplots(1, len(NOISE_STATISTICS) + 1, figsize=(14, 3.6), sharey=True)
@@ -175,6 +194,10 @@ def noise_stress_figure(result, title, scopes=("noisy", "whole")):
             for stat in stats:
                 rows = table[(table["scope"] == scope) & (table["statistic"] == stat)]
                 rows = rows.sort_values("snr")
+                if rows["std"].notna().any():  # over seeds: mean +- std
+                    mean, std = rows["value"].astype(float), rows["std"].astype(float)
+                    ax.fill_between(rows["snr"], mean - std, mean + std, color=color,
+                                    alpha=0.12, lw=0)
                 ax.plot(rows["snr"], rows["value"].astype(float), color=color, ls=styles[scope],
                         marker="s" if stat.endswith("ppv") else "o", ms=4,
                         mfc="white" if stat.endswith("ppv") else color,

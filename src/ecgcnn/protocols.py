@@ -14,3 +14,6 @@ DS1 = ("101 106 108 109 112 114 115 116 118 119 122 124 201 203 205 207 208 209 
 DS2 = ("100 103 105 111 113 117 121 123 200 202 210 212 213 214 219 221 222 228 231 232 "
        "233 234").split()
 PACED = ("102", "104", "107", "217")
+
+# EC57's noise stress test: nstdb's noisy records are these two DS1 patients with noise added.
+NOISE_STRESS_PATIENTS = ("118", "119")

@@ -62,6 +62,33 @@ def augment(key, x, cfg):
     return (x * gain + noise + drift).astype(x.dtype)
 
 
+def add_recorded_noise(key, x, bank, cfg):
+    """A `recorded_noise` fraction of the beats get a random stretch of a random channel of
+    `bank` (recorded_noise.noise_bank: conditioned noise at 0 dB), at an SNR drawn uniformly
+    from `recorded_noise_snr_db`, the same on both channels (as `augment`)."""
+    pick_key, row_key, start_key, snr_key = jax.random.split(key, 4)
+    n, length = x.shape[0], x.shape[1]
+    rows = jax.random.randint(row_key, (n,), 0, bank.shape[0])
+    starts = jax.random.randint(start_key, (n,), 0, bank.shape[1] - length + 1)
+    windows = bank[rows[:, None], starts[:, None] + jnp.arange(length)[None, :]]
+    low, high = cfg["recorded_noise_snr_db"]
+    snr = jax.random.uniform(snr_key, (n,), minval=low, maxval=high)
+    gain = 10.0 ** (-snr / 20.0) * jax.random.bernoulli(pick_key, cfg["recorded_noise"], (n,))
+    return (x + (gain[:, None] * windows)[:, :, None]).astype(x.dtype)
+
+
+def step_augmentation(augment_cfg):
+    """The augmentation numbers a train step uses, as a hashable tuple of items (the compiled
+    step is cached on it); recorded_noise_sources are the stage's business (the bank)."""
+    return tuple(sorted((k, tuple(v) if isinstance(v, list) else v)
+                        for k, v in (augment_cfg or {}).items()
+                        if k != "recorded_noise_sources"))
+
+
+def white_augmentation(augmentation):
+    return any(augmentation.get(k) for k in ("gain", "noise", "drift"))
+
+
 def make_train_step(graphdef, tx, mesh, shape_dropout, augmentation=None):
     """A jitted step on the batch `data[batch_idx]`, gathered on the device.
 
@@ -73,8 +100,10 @@ def make_train_step(graphdef, tx, mesh, shape_dropout, augmentation=None):
     def train_step(params, opt_state, data, batch_idx, key):
         drop_key, keep_key = jax.random.split(key)
         x, rr, y = (shard_batch(mesh, data[k][batch_idx]) for k in ("x", "rr", "y"))
-        if augmentation and any(augmentation.values()):
+        if augmentation and white_augmentation(augmentation):
             x = augment(jax.random.fold_in(key, 1), x, augmentation)
+        if augmentation and augmentation.get("recorded_noise"):
+            x = add_recorded_noise(jax.random.fold_in(key, 2), x, data["noise"], augmentation)
         shape_keep = jax.random.bernoulli(keep_key, 1.0 - shape_dropout, y.shape)
         loss, grads = jax.value_and_grad(cross_entropy, argnums=1)(
             graphdef, params, x, rr, y, shape_keep.astype(x.dtype), drop_key)
@@ -144,10 +173,11 @@ class Setup:
     steps: int  # per epoch
 
 
-def setup(model, train, cfg):
+def setup(model, train, cfg, noise=None):
     """The jitted step, optimizer state and device-resident beats for training `model` on
     `train` (numpy x, rr, y) with the params.yaml train group `cfg`: what fit() and the
-    benchmark (bench/) run."""
+    benchmark (bench/) run. `noise`: recorded_noise.noise_bank, needed when
+    cfg["augment"]["recorded_noise"] is not 0."""
     mesh = data_mesh()
     batch_size = cfg["batch_size"]
     if batch_size % mesh.size:
@@ -158,16 +188,22 @@ def setup(model, train, cfg):
         raise EcgError(f"params train.batch_size={batch_size} exceeds the {len(train['y'])} "
                        "training beats")
     graphdef, params = nnx.split(model, nnx.Param)
-    augment_cfg = tuple(sorted((cfg.get("augment") or {}).items()))
+    augment_cfg = step_augmentation(cfg.get("augment"))
+    if dict(augment_cfg).get("recorded_noise") and noise is None:
+        raise EcgError("params train.augment.recorded_noise is on: training needs the noise "
+                       "bank (recorded_noise.noise_bank)")
     tx, step = optimizer_and_step(graphdef, mesh, cfg["lr"], cfg["weight_decay"], cfg["epochs"],
                                   steps, cfg["shape_dropout"], augment_cfg)
     params = replicate(mesh, params)
     opt_state = replicate(mesh, tx.init(params))  # its step counts too, else step 2 recompiles
-    data = replicate(mesh, {"x": train["x"], "rr": train["rr"], "y": train["y"].astype(np.int32)})
+    data = {"x": train["x"], "rr": train["rr"], "y": train["y"].astype(np.int32)}
+    if dict(augment_cfg).get("recorded_noise"):
+        data["noise"] = np.asarray(noise, np.float32)
+    data = replicate(mesh, data)
     return Setup(mesh, graphdef, params, opt_state, step, data, batch_size, steps)
 
 
-def fit(model, train, val, cfg, log=None, on_epoch=None, progress=True):
+def fit(model, train, val, cfg, log=None, on_epoch=None, progress=True, noise=None):
     """Train `model` in place for `cfg["epochs"]` epochs; returns a summary dict.
 
     With a validation set `val`, early stopping keeps the epoch with the best validation
@@ -175,11 +211,11 @@ def fit(model, train, val, cfg, log=None, on_epoch=None, progress=True):
     then a hyperparameter chosen by cross-validation, not a per-run decision on a few
     validation patients (whose score is mostly noise, see docs/experiments.md).
     `train` and `val` are dicts of numpy arrays x, rr, y. `log(epoch, metrics)` and
-    `on_epoch(epoch, model)` are called after every epoch.
+    `on_epoch(epoch, model)` are called after every epoch. `noise`: see setup().
     """
     from .metrics import macro_f1  # here: scikit-learn costs `ecgcnn predict` 0.4 s to import
 
-    run = setup(model, train, cfg)
+    run = setup(model, train, cfg, noise)
     graphdef, params, opt_state, mesh = run.graphdef, run.params, run.opt_state, run.mesh
     key = jax.random.key(cfg["seed"])
 
