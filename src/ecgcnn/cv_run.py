@@ -16,7 +16,8 @@ from .train import fit, predict_probs
 
 def run_seed(cfg, beats, recorded, folds, fold, seed):
     """Train one fold model and score its held-out records; returns (run dict, model, train).
-    `cfg`: the protocol's groups resample, model, train and cv.conditions, its training mask."""
+    `cfg`: the protocol's groups resample, model, train and cv.conditions, its training mask
+    and the recorded-noise bank (`noise`, None: off)."""
     sets = fold_sets(beats["record"], folds, fold, cfg["training"])
     train = subset(beats, resample_indices(sets["train"], beats["label"], **cfg["resample"]))
     held_out = subset(beats, sets["test"])
@@ -28,7 +29,8 @@ def run_seed(cfg, beats, recorded, folds, fold, seed):
         predicted["last"] = predict_probs(model, held_out["x"], held_out["rr"]).argmax(1)
         by_epoch.append(confusion(held_out["y"], predicted["last"]).tolist())
 
-    summary = fit(model, train, None, {**cfg["train"], "seed": seed}, on_epoch=score)
+    summary = fit(model, train, None, {**cfg["train"], "seed": seed}, on_epoch=score,
+                  noise=cfg.get("noise"))
     by_record, database_of = {}, {}  # the last epoch's, per patient: who carries the errors
     for record in folds[fold]:
         mine = held_out["record"] == record
