@@ -39,6 +39,8 @@ CANDIDATES = {
     "context61": ({"extract": {"rr_context_beats": 61, "template_beats": 61}}, ()),
     "context1201": ({"extract": {"rr_context_beats": 1201, "template_beats": 1201}}, ()),
     "upright": ({"extract": {"upright": True}}, ()),
+    "rr_neighbours3": ({"extract": {"rr_neighbours": 3}}, ()),
+    "mean_nb3": ({"extract": {"rr_context_stat": "mean", "rr_neighbours": 3}}, ()),
     "no_f_upsample": ({"resample": {"max_upsample": 1}}, ()),
     "epochs10": ({"train": {"epochs": 10}}, ()),
     "smooth": ({}, ("label_smoothing",)),

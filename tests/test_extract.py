@@ -6,7 +6,7 @@ import wfdb
 from conftest import EXTRACT_CFG, write_record
 
 from ecgcnn.beats import RR_FEATURES, cut_windows, normalise_record, rr_features
-from ecgcnn.extract import extract_database, extract_record
+from ecgcnn.extract import extract_database, extract_record, rr_width, stretch_rr
 from ecgcnn.io import EcgError
 from ecgcnn.records import read_beats, read_signal
 
@@ -175,3 +175,35 @@ def test_bounded_context_gives_an_excerpt_the_same_inputs_as_the_whole_record():
     # The record-wide normalisation does not have this property: the drift shows.
     record_wide = normalise_record(windows, 30)[lo:hi][inner]
     assert np.abs(normalise_record(windows[lo:hi], 30)[inner] - record_wide).max() > 0.1
+
+
+def test_rr_neighbours_add_the_neighbouring_beats_features_within_the_stretch():
+    peaks = np.cumsum(np.r_[0, np.full(20, 360), 200, np.full(20, 360)])  # one premature beat
+    own = stretch_rr(peaks, 360, EXTRACT_CFG)
+    both = stretch_rr(peaks, 360, {**EXTRACT_CFG, "rr_neighbours": 2})
+    k = len(RR_FEATURES)
+    assert own.shape == (len(peaks), k) and both.shape == (len(peaks), 5 * k)
+    np.testing.assert_array_equal(both[:, :k], own)
+    np.testing.assert_array_equal(both[5, k:2 * k], own[3])  # offset -2
+    np.testing.assert_array_equal(both[5, 4 * k:], own[7])  # offset +2
+    assert not both[0, k:3 * k].any() and not both[-1, 3 * k:].any()  # past the ends: zeros
+    assert rr_width({"rr_neighbours": 2}) == 5 * k
+
+
+def test_mean_context_is_pulled_up_by_a_pause_the_median_is_not():
+    t = np.cumsum(np.r_[0, np.full(30, 0.8), 6.0, np.full(30, 0.8)])
+    median = rr_features(t, 10, 61, 15)
+    mean = rr_features(t, 10, 61, 15, context_stat="mean")
+    prev_over_context = RR_FEATURES.index("prev/context")
+    assert abs(median[10, prev_over_context]) < 1e-6  # a regular beat: 0 against the median
+    assert mean[10, prev_over_context] < -0.05  # early against a mean the pause pulled up
+
+
+def test_upright_turns_an_inverted_lead_over():
+    rng = np.random.default_rng(0)
+    beat = np.exp(-0.5 * ((np.arange(40) - 10) / 2.0) ** 2)
+    windows = np.stack([-beat + 0.01 * rng.standard_normal(40) for _ in range(30)])
+    kept = normalise_record(windows, 10, None)
+    turned = normalise_record(windows, 10, None, upright=True)
+    assert kept[0, 10, 0] < 0 < turned[0, 10, 0]
+    np.testing.assert_allclose(turned, -kept)

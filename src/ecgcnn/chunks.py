@@ -15,8 +15,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from .beats import RR_FEATURES, normalise_record
-from .extract import MAX_GAP_S, stretch_rr, stretch_windows, window_samples
+from .beats import normalise_record
+from .extract import MAX_GAP_S, rr_width, stretch_rr, stretch_windows, window_samples
 from .filters import valid_stretches
 from .io import EcgError
 
@@ -97,7 +97,7 @@ def rr_between_gaps(peaks, gaps, n, fs, cfg):
     """RR features of every beat, each valid stretch alone (as in beats_from_signal), and
     which beats have them (a stretch with fewer than two beats has none)."""
     bounds = [0, *(b for g in gaps for b in g), n]
-    rr = np.zeros((len(peaks), len(RR_FEATURES)), dtype=np.float32)
+    rr = np.zeros((len(peaks), rr_width(cfg)), dtype=np.float32)
     usable = np.zeros(len(peaks), dtype=bool)
     for a, b in zip(bounds[::2], bounds[1::2], strict=True):
         inside = np.flatnonzero((peaks >= a) & (peaks < b))

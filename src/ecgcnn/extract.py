@@ -84,9 +84,29 @@ def stretch_windows(signal, fs, peaks, cfg):
 
 
 def stretch_rr(peaks, fs, cfg):
-    """RR features of every beat of one valid stretch (no interval across a gap)."""
-    return rr_features(np.asarray(peaks) / fs, cfg["rr_local_beats"], cfg["rr_context_beats"],
-                       cfg["rr_irregularity_beats"], cfg.get("rr_context_stat", "median"))
+    """RR features of every beat of one valid stretch (no interval across a gap), followed by
+    those of its `rr_neighbours` neighbours on each side (zeros past the stretch's ends)."""
+    own = rr_features(np.asarray(peaks) / fs, cfg["rr_local_beats"], cfg["rr_context_beats"],
+                      cfg["rr_irregularity_beats"], cfg.get("rr_context_stat", "median"))
+    k = cfg.get("rr_neighbours", 0)
+    return np.concatenate([own] + [shifted(own, offset) for offset in range(-k, k + 1)
+                                   if offset], axis=1)
+
+
+def shifted(values, offset):
+    """values[i + offset] for each i, zeros where that is outside the array."""
+    out = np.zeros_like(values)
+    n = len(values)
+    lo, hi = max(0, -offset), min(n, n - offset)
+    out[lo:hi] = values[lo + offset:hi + offset]
+    return out
+
+
+def rr_width(cfg):
+    """RR features per beat: the beat's own and its neighbours'."""
+    from .beats import RR_FEATURES
+
+    return len(RR_FEATURES) * (1 + 2 * cfg.get("rr_neighbours", 0))
 
 
 def extract_record(path, cfg):

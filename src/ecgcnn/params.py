@@ -130,6 +130,8 @@ class Extract(Group):
                                                   "are relative to.")
     rr_context_beats: int = Field(ge=1, description="Beats in the rolling median RR: the "
                                                     "patient's usual rate (~4 min at 301).")
+    rr_neighbours: int = Field(ge=0, le=10, description="Beats on each side whose RR features "
+                                                        "the rhythm path also reads (0: none).")
     rr_context_stat: Literal["median", "mean"] = Field(
         description="The rolling statistic of the context RR: median (robust to pauses) or "
                     "mean (the literature's means over minutes).")
