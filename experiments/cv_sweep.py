@@ -24,7 +24,7 @@ from flax import nnx
 import ecgcnn.train
 from ecgcnn.cv import check_folds
 from ecgcnn.cv_run import run_seed
-from ecgcnn.databases import extract_databases
+from ecgcnn.databases import extract_databases, extracted
 from ecgcnn.dataset import BEATS_PATH, CONDITIONS_PATH
 from ecgcnn.io import load_arrays
 from ecgcnn.params import load_params, merged
@@ -83,7 +83,8 @@ def beats_for(params, extract_changed):
     """(beats, recorded): the pipeline's, or extracted again under the candidate's params."""
     if not extract_changed:
         return load_arrays(BEATS_PATH), load_arrays(CONDITIONS_PATH)
-    beats, _ = extract_databases(params["databases"], params["extract"], progress=False)
+    beats, _ = extract_databases(extracted(params["databases"]), params["extract"],
+                                 progress=False)
     recorded = conditions_dataset("data/raw/mitdb", DS1, params["extract"],
                                   params["cv"]["conditions"])
     return beats, recorded
