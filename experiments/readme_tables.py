@@ -1,0 +1,64 @@
+"""The README's results tables, printed from the committed metrics/ (no number typed by hand).
+
+    python experiments/readme_tables.py
+"""
+
+import json
+from pathlib import Path
+
+ONE_VS_REST = ("accuracy", "macro_f1", "S_se", "S_ppv", "S_f1", "V_se", "V_ppv", "V_f1", "N_as_F")
+
+
+def load(path):
+    return json.loads(Path(path).read_text())
+
+
+def spread(d, key, digits=3):
+    v = d[key]
+    return f"{v['mean']:.{digits}f} ± {v['std']:.{digits}f}"
+
+
+def one_vs_rest_row(name, d):
+    cells = [spread(d, k, 4 if k == "accuracy" else 3) for k in ONE_VS_REST[:-1]]
+    cells.append(f"{100 * d['N_as_F']['mean']:.2f} %")
+    return f"| {name} | {len(d['seeds'])} | " + " | ".join(cells) + " |"
+
+
+def ec57_row(name, d):
+    e = d["ec57"]
+    cells = [f"{e[kind][s]['mean']:.3f} ± {e[kind][s]['std']:.3f}"
+             for kind in ("veb", "sveb") for s in ("se", "ppv", "fpr")]
+    return f"| {name} | {len(d['seeds'])} | " + " | ".join(cells) + " |"
+
+
+def rows():
+    """(name, seeds-style dict) of every row, in the README's order."""
+    cv_svdb = load("metrics/inter_patient_svdb/cv.json")
+    cv_ds1 = load("metrics/inter_patient/cv.json")
+    yield "`inter_patient_svdb` DS1 + SVDB → DS2 (test, scored once)", \
+        load("metrics/inter_patient_svdb/seeds.json")
+    yield "`inter_patient_svdb` CV, 61 records pooled", cv_svdb
+    for db, scores in cv_svdb["databases"].items():
+        yield f"`inter_patient_svdb` CV, its {db} records", scores
+    yield "`inter_patient` DS1 → DS2 (test, scored once)", load("metrics/inter_patient/seeds.json")
+    yield "`inter_patient` DS1 CV (22 records)", cv_ds1
+    yield "`inter_patient` (DS1 only) on the 39 SVDB records", \
+        load("metrics/inter_patient/on_svdb.json")["seeds"]
+    yield "`intra_patient` random 80/20 (test)", load("metrics/intra_patient/seeds.json")
+
+
+def main():
+    print("| | seeds | accuracy | macro-F1 | S Se | S +P | S F1 | V Se | V +P | V F1 | N as F |")
+    print("|---" * 12 + "|")
+    table = list(rows())
+    for name, d in table:
+        print(one_vs_rest_row(name, d))
+    print()
+    print("| EC57 gross | seeds | VEB Se | VEB +P | VEB FPR | SVEB Se | SVEB +P | SVEB FPR |")
+    print("|---" * 8 + "|")
+    for name, d in table:
+        print(ec57_row(name, d))
+
+
+if __name__ == "__main__":
+    main()
