@@ -47,6 +47,20 @@ def rows():
     yield "`intra_patient` random 80/20 (test)", load("metrics/intra_patient/seeds.json")
 
 
+def noise_stress_table(scope="noisy"):
+    """Rows of the noise stress test per SNR: Se / +P of QRS, VEB and SVEB, and accuracy."""
+    d = load("metrics/noise_stress.json")["snr"]
+    snrs = list(d)
+    yield "| SNR (dB) | " + " | ".join(s.replace("-", "−") for s in snrs) + " |"
+    yield "|---" * (len(snrs) + 1) + "|"
+    for stat in ("qrs", "veb", "sveb"):
+        cells = [f"{d[s][scope][stat]['se']['mean']:.3f} / {d[s][scope][stat]['ppv']['mean']:.3f}"
+                 for s in snrs]
+        yield f"| {stat.upper()} Se / +P | " + " | ".join(cells) + " |"
+    yield "| accuracy | " + " | ".join(f"{d[s][scope]['accuracy']['mean']:.3f}"
+                                       for s in snrs) + " |"
+
+
 def main():
     print("| | seeds | accuracy | macro-F1 | S Se | S +P | S F1 | V Se | V +P | V F1 | N as F |")
     print("|---" * 12 + "|")
@@ -58,6 +72,9 @@ def main():
     print("|---" * 8 + "|")
     for name, d in table:
         print(ec57_row(name, d))
+    for scope in ("noisy", "whole"):
+        print(f"\nnoise stress test, {scope}:")
+        print("\n".join(noise_stress_table(scope)))
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from test_predict import model_dir  # noqa: F401
 
 from ecgcnn import cli
 from ecgcnn.episodes import episodes_of, inside, read_episodes
-from ecgcnn.predict import plot_stretch, predict_record, summary
+from ecgcnn.predict import plot_stretch, predict_file, predict_record, summary
 from ecgcnn.score import all_beats, score_database, summarise
 
 FS = 250
@@ -62,7 +62,7 @@ def test_read_episodes_counts_the_flutter_waves(tmp_path):
 def test_predict_flags_annotated_beats_inside_and_scores_the_others(tmp_path,
                                                                     model_dir):  # noqa: F811
     path, peaks, in_vf, _ = with_episode(tmp_path)
-    frame = predict_record(path, model_dir)
+    recording, frame = predict_file(path, model_dir)
     flagged = frame["vf_episode"].to_numpy()
     np.testing.assert_array_equal(flagged, in_vf[np.isin(peaks, frame["sample"])])
     assert flagged.sum() > 5 and frame["reference"].notna().all()  # classified, flagged
@@ -71,7 +71,7 @@ def test_predict_flags_annotated_beats_inside_and_scores_the_others(tmp_path,
     assert "0:20.0-0:30.0" in text
     assert f"{flagged.sum()} beat(s) inside flagged" in text
     assert f"over {(~flagged).sum()} beats with a reference class" in text
-    fig = plot_stretch(path, frame, start_s=15.0, seconds=10.0)
+    fig = plot_stretch(recording, frame, start_s=15.0, seconds=10.0)
     shaded = [p for p in fig.axes[0].patches if p.get_label() == "VF episode (annotated)"]
     assert len(shaded) == 1 and shaded[0].get_x() == pytest.approx(ONSET_S)
 
