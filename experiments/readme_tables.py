@@ -63,7 +63,7 @@ def noise_stress_table(scope="noisy"):
 
 def main():
     print("| | seeds | accuracy | macro-F1 | S Se | S +P | S F1 | V Se | V +P | V F1 | N as F |")
-    print("|---" * 12 + "|")
+    print("|---" * 11 + "|")
     table = list(rows())
     for name, d in table:
         print(one_vs_rest_row(name, d))

@@ -9,7 +9,7 @@ records for that directory.
 
 from pathlib import Path
 
-PROTOCOL = "inter_patient"
+PROTOCOL = "inter_patient_svdb"
 SEED = 0
 PACKAGED_DIR = Path(__file__).with_name("packaged_model")
 
