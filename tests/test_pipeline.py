@@ -23,6 +23,7 @@ TINY = {
     "train": {"epochs": 1, "batch_size": 64},
     "evaluate": {"example_beats": 2},
     "cv": {"seeds": [0]},
+    "adaptive": {"k": [2, 12], "draws": 2},
 }
 TINY_MODELS = {"inter_patient-seed0": {"protocol": "inter_patient", "seed": 0},
                "inter_patient-seed3": {"protocol": "inter_patient", "seed": 3},
@@ -212,6 +213,26 @@ def test_every_plot_has_data_and_the_curves_are_in_order(tiny_repo):
         assert list(loss["step"]) == list(range(1, train["epochs_run"] + 1))  # as train.json
     sets = pd.read_csv(root / "plots/inter_patient/class_distribution.csv")["set"]
     assert "val" not in set(sets)  # inter_patient has no validation patients: no empty series
+
+
+def test_adaptive_scores_only_the_beats_after_the_learning_period(tiny_repo):
+    root, _, _ = tiny_repo
+    beats = np.load(root / "data/beats/beats.npz")
+    after = beats["sample"] >= 5 * 60 * 360  # MIT-BIH: 360 Hz
+    for name in ("adaptive", "adaptive_cv"):
+        result = json.loads((root / f"metrics/inter_patient_svdb/{name}.json").read_text())
+        assert list(result["settings"]) == ["0", "2", "12", "5min"]
+        per_run = {s: len(r["runs"]) for s, r in result["settings"].items()}
+        assert per_run == {"0": 1, "2": 2, "12": 2, "5min": 1}  # 1 seed (CV: folds pooled), 2 draws
+        if name == "adaptive":
+            assert result["records"] == 22
+            assert result["scored_beats"] == int((np.isin(beats["record"], DS2) & after).sum())
+        else:  # the 61 CV records: DS1's beats after 5 min among them
+            assert result["records"] == 61
+            assert result["scored_beats"] > int((np.isin(beats["record"], DS1) & after).sum())
+        labelled = result["settings"]["5min"]["labelled_beats_per_record"]
+        assert 200 < labelled < 700  # every beat of the first 5 minutes
+        assert result["settings"]["2"]["labelled_beats_per_record"] == 2
 
 
 def test_score_on_ds2_reproduces_the_evaluate_stage_exactly(tiny_repo, tmp_path):

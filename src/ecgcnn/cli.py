@@ -34,6 +34,7 @@ def parser():
     pr.add_argument("--fs", type=float, metavar="HZ",
                     help="sampling frequency, for a CSV file without a time column or a .npy "
                          "file (a file that states its own must agree)")
+    adapt_options(pr)
     pr.add_argument("--plot", metavar="PNG", help="also draw a stretch of the signal with the "
                                                   "beats coloured by predicted class")
     pr.add_argument("--plot-start", type=float, metavar="S",
@@ -61,6 +62,7 @@ def parser():
                          "annotated beat within 150 ms) instead of the annotated beats")
     sc.add_argument("--lead", help="signal name to classify (default: MLII or lead II, else "
                                    "the first signal)")
+    adapt_options(sc)
     sc.add_argument("--out", default="score", help="output directory (default: %(default)s)")
     sc.add_argument("--jobs", type=int, default=min(4, os.cpu_count() or 1),
                     help="records scored in parallel processes (default: %(default)s)")
@@ -74,6 +76,29 @@ def model_option(p):
                         f"{PROTOCOL}/seed{SEED})")
 
 
+def adapt_options(p):
+    p.add_argument("--adapt-from", metavar="EXT",
+                   help="adapt the model to this recording's expert-labelled beats, read from "
+                        "the WFDB annotation file RECORD.EXT (e.g. atr, or a file of a few "
+                        "labelled beats); the labelled beats are left out of the scores")
+    how = p.add_mutually_exclusive_group()
+    how.add_argument("--adapt-beats", type=int, metavar="K",
+                     help="with --adapt-from: only its first K beats")
+    how.add_argument("--adapt-minutes", type=float, metavar="M",
+                     help="with --adapt-from: only its beats of the first M minutes (EC57's "
+                          "learning period is 5); scores start after them")
+
+
+def adapt_request(args):
+    """predict_file's `adapt` from the options, None without --adapt-from."""
+    if args.adapt_from is None:
+        if args.adapt_beats is not None or args.adapt_minutes is not None:
+            raise EcgError("--adapt-beats and --adapt-minutes need --adapt-from EXT")
+        return None
+    return {"annotations": args.adapt_from, "beats": args.adapt_beats,
+            "minutes": args.adapt_minutes}
+
+
 def model_dir(args):
     return args.model if args.model is not None else PACKAGED_DIR
 
@@ -85,7 +110,7 @@ def score(args):
         raise EcgError(f"--jobs {args.jobs}: must be at least 1")
     frames, failed = scoring.score_database(args.directory, model_dir(args), args.records,
                                             args.annotations, args.detect, args.lead,
-                                            args.jobs)
+                                            args.jobs, adapt=adapt_request(args))
     beats = scoring.all_beats(frames)
     summary = scoring.summarise(beats, frames, failed, model_dir(args))
     table = scoring.per_record_table(beats, frames)
@@ -102,7 +127,8 @@ def predict(args):
     from .predict import plot_stretch, predict_file, summary
 
     recording, frame = predict_file(args.record, model_dir(args), annotations=args.annotations,
-                                    detect=args.detect, lead=args.lead, fs=args.fs)
+                                    detect=args.detect, lead=args.lead, fs=args.fs,
+                                    adapt=adapt_request(args))
     # The figure is drawn before anything is written, so a bad --plot-start leaves no CSV.
     fig = plot_stretch(recording, frame, args.plot_start,
                        args.plot_seconds) if args.plot else None

@@ -12,6 +12,7 @@ from pathlib import Path
 PROTOCOL = "inter_patient_svdb"
 SEED = 0
 PACKAGED_DIR = Path(__file__).with_name("packaged_model")
+ADAPT_FILE = Path(__file__).with_name("adapt_defaults.json")  # params adapt of that run
 
 
 def trained_dir(root="."):

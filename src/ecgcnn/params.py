@@ -253,6 +253,53 @@ class NoiseStress(Group):
                                                "(params databases; nstdb).")
 
 
+# The BeatClassifier layers above the convolutional trunk, which adapt.py may fine-tune, and
+# its per-record residual layer (zero in the general model).
+HEAD_LAYERS = ("shape_dense", "shape_out", "rr_dense", "rr_out", "residual")
+
+
+def head_parameter(name):
+    layer, _, part = name.partition(".")
+    if layer not in HEAD_LAYERS or part not in ("", "kernel", "bias"):
+        raise ValueError(f"must be one of {', '.join(HEAD_LAYERS)}, or one's .kernel or .bias")
+    return name
+
+
+class Adapt(Group):
+    parameters: Annotated[list[Annotated[str, AfterValidator(head_parameter)]],
+                          AfterValidator(distinct)] = Field(
+        min_length=1, description="What adapts to a record's labelled beats: layers above the "
+                                  "trunk (shape_dense, shape_out, rr_dense, rr_out), or one's "
+                                  ".kernel / .bias.")
+    lr: float = Field(gt=0, description="Adam's learning rate.")
+    steps: int = Field(ge=1, le=10000, description="Full-batch Adam steps on the labelled beats.")
+    anchor: float = Field(ge=0, description="Weight of the L2 pull towards the general model's "
+                                            "weights (0: none).")
+    class_balance: float = Field(ge=0, le=1, description="Labelled beats weighted by their "
+                                                         "class count ** -class_balance.")
+    reach: float = Field(ge=0, description="Adapted probabilities weigh exp(-d² / 2 reach²), d "
+                                           "a beat's RR-feature distance to the nearest "
+                                           "labelled beat; the general model's the rest (0: "
+                                           "adapted everywhere).")
+    draw: Literal["random", "spread"] = Field(
+        description="How the adaptive protocol's k labelled beats are drawn from the learning "
+                    "period: at random, or spread over the beats' features (the tool picks).")
+
+
+class Adaptive(Group):
+    protocol: Literal[PROTOCOLS] = Field(description="Whose models adapt: its default models to "
+                                                     "its test records, its CV fold models to "
+                                                     "their held-out records.")
+    learning_minutes: float = Field(gt=0, description="The learning period (EC57: 5 minutes): "
+                                                      "labelled beats come from it; only the "
+                                                      "beats after it are scored.")
+    k: Annotated[list[Annotated[int, Field(ge=1)]], AfterValidator(distinct)] = Field(
+        min_length=1, description="Numbers of labelled beats drawn from the learning period.")
+    draws: int = Field(ge=1, description="Draws of each k per record and model.")
+    seed: int = Field(ge=0, description="Seed of the draws (with the record's name and the "
+                                        "draw's number).")
+
+
 class CV(Group):
     folds: list[list[Record]] = Field(
         min_length=2, description="Whole training records per fold, every training record of "
@@ -308,6 +355,10 @@ class Params(Group):
     cv: CV
     noise_stress: NoiseStress = Field(description="The EC57 noise stress test (nstdb's 12 noisy "
                                                   "records of 118 and 119).")
+    adapt: Adapt = Field(description="Patient-adaptive classification: fine-tuning the heads on "
+                                     "a record's labelled beats (adapt.py).")
+    adaptive: Adaptive = Field(description="The patient-adaptive protocol (stages adaptive and "
+                                           "adaptive_cv).")
     protocols: Protocols
 
 
@@ -426,6 +477,14 @@ def noise_stress_rules(params):
             f"holding both {' and '.join(NOISE_STRESS_PATIENTS)} ({where})")
 
 
+def adaptive_rules(params):
+    """The adaptive protocol's models never saw its records. Yields (path, value, why)."""
+    protocol = params["adaptive"]["protocol"]
+    if merged(params, protocol)["split"]["method"] != "records":
+        yield ("adaptive", "protocol"), protocol, (
+            "its split.method is not records: its models saw every patient")
+
+
 def merged(params, protocol):
     """params with protocols.<protocol> merged over the groups it overrides (one level)."""
     own = params.get("protocols", {}).get(protocol) or {}
@@ -542,7 +601,8 @@ def validate(params, devices=None):
             where = (("protocols", protocol) if loc[0] in own and len(loc) > 1
                      and loc[1] in own[loc[0]] else ())
             raise EcgError(f"params {dotted(where + loc)}={show(value)}: {reason}")
-    for loc, value, reason in (*cross_database_rules(params), *noise_stress_rules(params)):
+    for loc, value, reason in (*cross_database_rules(params), *noise_stress_rules(params),
+                                *adaptive_rules(params)):
         raise EcgError(f"params {dotted(loc)}={show(value)}: {reason}")
 
 

@@ -213,3 +213,50 @@ def noise_stress_figure(result, title, scopes=("noisy", "whole")):
     fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     return fig
+
+
+ADAPTIVE_STATISTICS = (("sveb", "SVEB"), ("veb", "VEB"))
+
+
+def adaptive_table(result):
+    """One row per setting of adaptive.report (k = 0 first, the whole learning period last):
+    the labelled beats per record, accuracy and EC57 SVEB / VEB Se and +P (means over seeds x
+    draws, with <statistic>_std): a `dvc plots` line per statistic against labelled beats."""
+    rows = []
+    for setting, r in result.items():
+        row = {"setting": setting, "labelled": r["labelled_beats_per_record"],
+               "accuracy": r["accuracy"]["mean"], "accuracy_std": r["accuracy"]["std"]}
+        for kind, _ in ADAPTIVE_STATISTICS:
+            for stat in ("se", "ppv"):
+                s = r["ec57"][kind][stat]
+                row[f"{kind}_{stat}"], row[f"{kind}_{stat}_std"] = s["mean"], s["std"]
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def adaptive_figure(table, title, learning_minutes):
+    """EC57 SVEB and VEB Se (solid circles) and +P (open squares) against the labelled beats
+    per record, one panel each, mean +- std over seeds x draws; the settings evenly spaced,
+    the last one (every beat of the learning period) labelled with its mean count."""
+    fig, axes = plt.subplots(1, len(ADAPTIVE_STATISTICS), figsize=(11, 3.8), sharey=True)
+    x = np.arange(len(table))
+    ticks = [*table["setting"].iloc[:-1],
+             f"first {learning_minutes:g} min\n(~{table['labelled'].iloc[-1]:.0f})"]
+    for ax, (kind, name) in zip(axes, ADAPTIVE_STATISTICS, strict=True):
+        for stat, marker, label in (("se", "o", "Se"), ("ppv", "s", "+P")):
+            mean = table[f"{kind}_{stat}"].astype(float)
+            std = table[f"{kind}_{stat}_std"].astype(float).fillna(0)
+            color = "tab:blue" if kind == "sveb" else "tab:red"
+            ax.fill_between(x, mean - std, mean + std, color=color, alpha=0.12, lw=0)
+            ax.plot(x, mean, color=color, marker=marker, mfc=color if stat == "se" else "white",
+                    label=label)
+        ax.set_xticks(x, ticks, fontsize=8)
+        ax.set_xlabel("labelled beats of the record (k)")
+        ax.set_title(f"{name}: scored after the first {learning_minutes:g} min", fontsize=10)
+        ax.grid(alpha=0.3)
+        ax.legend(loc="lower right", fontsize=8)
+    axes[0].set_ylabel("EC57 gross statistic")
+    axes[0].set_ylim(0, 1.02)
+    fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return fig

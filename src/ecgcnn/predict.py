@@ -13,6 +13,7 @@ the annotated training beats were.
 """
 
 import threading
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -22,7 +23,8 @@ from .checkpoint import load_model
 from .episodes import describe, flagged, inside
 from .filters import resample, valid_stretches
 from .io import EcgError
-from .readers import check_exists, read_recording
+from .readers import CSV_SUFFIXES, EDF_SUFFIXES, NPY_SUFFIXES, check_exists, read_recording, \
+    record_path
 
 # GQRS is a per-sample Python loop: its time is proportional to the samples it sees. At
 # 120 Hz it finds as many MIT-BIH beats as at 360 Hz (Se 99.88 %) in a third of the time.
@@ -33,6 +35,7 @@ REFINE_RADIUS_S = 0.1  # detected peak -> local max of |signal| within +-100 ms
 REFINE_SMOOTH_S = 0.15  # moving average subtracted first, so baseline wander can't win
 MATCH_TOLERANCE_S = 0.15  # AAMI EC57 beat-matching window
 PREDICT_BATCH = 1024
+NOT_WFDB = (*EDF_SUFFIXES, *CSV_SUFFIXES, *NPY_SUFFIXES)  # their labels: FILE minus suffix.EXT
 PROB_COLUMNS = tuple(f"p_{c}" for c in CLASSES)
 COLUMNS = ("sample", "time_s", "predicted", *PROB_COLUMNS)  # + "reference" with annotations
 
@@ -159,26 +162,37 @@ def start_model(model_dir, model=None):
 
 
 def predict_file(path, model_dir, annotations="atr", detect=False, lead=None, model=None,
-                 fs=None):
+                 fs=None, adapt=None):
     """(recording, beats frame) of any supported file (`readers.read_recording`): the lead
     is `lead`, else the one the model was trained on (MLII or lead II, else the first
-    signal); `fs` for files that do not state theirs. See `classify_recording`."""
+    signal); `fs` for files that do not state theirs. `adapt`: {"annotations": EXT,
+    "beats": k or None, "minutes": m or None}, the labelled beats the model adapts to
+    (adapt.labelled_beats). See `classify_recording`."""
     from .chunks import CHUNK_S
 
     check_exists(path, annotations)  # a bad file is reported before the model is loaded
     model, warm_up = start_model(model_dir, model)
     wanted_lead = lead if lead is not None else model[1]["extract"].get("lead")
     recording = read_recording(path, wanted_lead, fs, annotations, CHUNK_S)
-    return recording, classify_recording(recording, model, detect, warm_up, model_dir)
+    labels = None
+    if adapt is not None:
+        from .adapt import config_for, labelled_beats
+
+        base = Path(path).with_suffix("") if Path(path).suffix in NOT_WFDB else record_path(path)
+        labels = (*labelled_beats(base, adapt["annotations"], recording.fs, recording.samples,
+                                  adapt.get("beats"), adapt.get("minutes")),
+                  adapt.get("minutes"), config_for(model_dir))
+    return recording, classify_recording(recording, model, detect, warm_up, model_dir, labels)
 
 
 def predict_record(record, model_dir, annotations="atr", detect=False, lead=None, model=None,
-                   fs=None):
+                   fs=None, adapt=None):
     """The beats frame of `predict_file`."""
-    return predict_file(record, model_dir, annotations, detect, lead, model, fs)[1]
+    return predict_file(record, model_dir, annotations, detect, lead, model, fs, adapt)[1]
 
 
-def classify_recording(recording, model, detect=False, warm_up=None, model_dir="model"):
+def classify_recording(recording, model, detect=False, warm_up=None, model_dir="model",
+                       labels=None):
     """One row per classified beat: sample, time_s, predicted, p_N..p_Q (+ reference).
 
     Beats are the recording's annotated beats when it has them and `detect` is False, else
@@ -187,7 +201,11 @@ def classify_recording(recording, model, detect=False, warm_up=None, model_dir="
     annotated AAMI class) is there whenever the recording has annotated classes; detected
     beats get the class of the annotated beat within MATCH_TOLERANCE_S, or none. Facts for
     `summary` are in `frame.attrs`. `model` = (model, config), loaded; `warm_up` a thread
-    compiling it, joined before predicting.
+    compiling it, joined before predicting. `labels` = (samples, classes, where from, learning
+    minutes or None, params adapt): expert-labelled beats the model adapts to for this
+    recording (adapt.py); each is paired with a classified beat within MATCH_TOLERANCE_S, the
+    `labelled` column holds its class, and those beats (and, with learning minutes, every
+    beat before their end) are left out of the scores (`scorable`).
     """
     from .chunks import beats_in_chunks
     from .train import predict_probs
@@ -230,9 +248,16 @@ def classify_recording(recording, model, detect=False, warm_up=None, model_dir="
                        f"{config['channels']}, its extract params give {x.shape[1:]}")
     if warm_up:
         warm_up.join()
-    probs = predict_probs(model, x, rr, batch_size=PREDICT_BATCH)
-
     samples = np.asarray(peaks)[kept]
+    if labels is None:
+        probs = predict_probs(model, x, rr, batch_size=PREDICT_BATCH)
+    else:
+        from .adapt import adapted_probs
+
+        paired = pair_beats(labels[0], samples, MATCH_TOLERANCE_S * fs)
+        used = paired >= 0
+        probs = adapted_probs(model, x, rr, paired[used], labels[1][used], labels[4])
+
     frame = pd.DataFrame({"sample": samples.astype(np.int64),
                           "time_s": np.round(samples / fs, 6),
                           "predicted": np.asarray(CLASSES)[probs.argmax(1)]})
@@ -243,6 +268,13 @@ def classify_recording(recording, model, detect=False, warm_up=None, model_dir="
         frame["reference"] = pd.Series(np.asarray(CLASSES)[np.maximum(ref, 0)]).where(ref >= 0)
     if len(episodes):
         frame["vf_episode"] = inside(samples, episodes)
+    if labels is not None:
+        labelled = np.full(len(frame), -1)
+        labelled[paired[used]] = labels[1][used]
+        frame["labelled"] = pd.Series(np.asarray(CLASSES)[np.maximum(labelled, 0)]).where(
+            labelled >= 0)
+        start = 60.0 * labels[3] * fs if labels[3] is not None else 0
+        frame["unlabelled"] = (labelled < 0) & (samples >= start)
     frame.attrs = {
         "record": recording.name, "lead": recording.lead, "fs": fs, "samples": n,
         "source": source, "beats": len(peaks), "edge_dropped": int((~kept).sum()),
@@ -252,6 +284,13 @@ def classify_recording(recording, model, detect=False, warm_up=None, model_dir="
         "episodes": {"marked": episodes.tolist(), "flutter_waves": waves,
                      "annotations": recording.episode_file} if len(episodes) else None,
     }
+    if labels is not None:
+        frame.attrs["adapted"] = {
+            "annotations": labels[2], "labelled": int(used.sum()), "unpaired": int((~used).sum()),
+            "classes": dict(zip(CLASSES, np.bincount(labels[1][used], minlength=len(CLASSES))
+                                .tolist(), strict=True)),
+            "score_from_s": 60.0 * labels[3] if labels[3] is not None else 0.0,
+            "config": labels[4]}
     if matched is not None:
         frame.attrs["detection"] = detection_facts(peaks, matched, ref_samples, ref_labels,
                                                    episodes)
@@ -273,6 +312,18 @@ def detection_facts(peaks, matched, ref_samples, ref_labels, episodes):
     return {"reference_beats": reference, "detected": detected, "matched": len(found),
             "se": len(found) / max(reference, 1), "ppv": len(found) / max(detected, 1),
             "missed": dict(zip(CLASSES, missed.tolist(), strict=True))}
+
+
+def scorable(frame, with_reference=True):
+    """Boolean Series: the beats (with a reference class) that count in the scores: outside
+    marked VF episodes and, after an adaptation, neither labelled nor in the learning period
+    (`unlabelled`)."""
+    keep = ~flagged(frame)
+    if with_reference:
+        keep &= frame["reference"].notna() if "reference" in frame else False
+    if "unlabelled" in frame:
+        keep &= frame["unlabelled"].fillna(True).astype(bool)
+    return keep
 
 
 def summary(frame):
@@ -308,8 +359,16 @@ def summary(frame):
         e = a["episodes"]
         lines.append("  " + describe(np.asarray(e["marked"]), e["flutter_waves"], a["fs"],
                                      int(flagged(frame).sum()), e["annotations"]))
+    if a.get("adapted"):
+        d = a["adapted"]
+        lines.append(f"adapted to {d['labelled']} labelled beats ({d['annotations']}: "
+                     + ", ".join(f"{c} {n}" for c, n in d["classes"].items() if n)
+                     + (f"; {d['unpaired']} matched no classified beat" if d["unpaired"] else "")
+                     + "); scores below leave them out"
+                     + (f", and every beat before {d['score_from_s']:g} s" if d["score_from_s"]
+                        else ""))
     if "reference" in frame:
-        scored = frame[frame["reference"].notna() & ~flagged(frame)]
+        scored = frame[scorable(frame)]
         if len(scored):
             y = scored["reference"].map(CLASSES.index).to_numpy()
             scores, _ = evaluation(y, scored[list(PROB_COLUMNS)].to_numpy())

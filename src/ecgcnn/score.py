@@ -59,13 +59,14 @@ def score_record(path):
 
 
 def score_database(directory, model_dir, records=None, annotations="atr", detect=False,
-                   lead=None, jobs=1, progress=True):
-    """Score every record: ({name: beats frame}, {name: error message})."""
+                   lead=None, jobs=1, progress=True, adapt=None):
+    """Score every record: ({name: beats frame}, {name: error message}); `adapt`: each
+    record adapted to its own labelled beats (predict.predict_file)."""
     names = database_records(directory, annotations, records)
     if not names:
         raise EcgError(f"{directory}: no record with a .{annotations} annotation file")
     paths = [str(Path(directory) / n) for n in names]
-    options = {"annotations": annotations, "detect": detect, "lead": lead}
+    options = {"annotations": annotations, "detect": detect, "lead": lead, "adapt": adapt}
     init_worker(model_dir, options)  # a bad model directory fails here, once
     bar = tqdm(total=len(paths), desc="score", unit="record", disable=not progress)
     results = []
@@ -112,13 +113,14 @@ def detection_scores(frames):
 
 def scored(beats):
     """(records, reference classes, predicted classes) of the beats with a reference class
-    outside marked VF episodes (bxb's rule, episodes.py); none when no record had beat
+    outside marked VF episodes (bxb's rule, episodes.py) and, after an adaptation, neither
+    labelled nor in the learning period (predict.scorable); none when no record had beat
     annotations."""
-    from .episodes import flagged
+    from .predict import scorable
 
     if "reference" not in beats:
         return np.zeros(0, dtype=str), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    mine = beats[beats["reference"].notna() & ~flagged(beats)]
+    mine = beats[scorable(beats)]
     return (mine["record"].to_numpy(), mine["reference"].map(CLASSES.index).to_numpy(np.int64),
             mine["predicted"].map(CLASSES.index).to_numpy(np.int64))
 
@@ -128,12 +130,13 @@ def unpaired(beats, frames):
     scored against annotations: reference beats no detected beat paired with, by class, and
     classified detected beats paired with none, by predicted class (outside VF episodes).
     EC57 counts both (ec57.py); empty without detection."""
-    from .episodes import flagged
+    from .predict import scorable
 
     names = [n for n, f in frames.items() if "detection" in f.attrs]
     missed = {n: np.array([frames[n].attrs["detection"]["missed"][c] for c in CLASSES])
               for n in names}
-    lone = (beats[beats["record"].isin(names) & beats["reference"].isna() & ~flagged(beats)]
+    lone = (beats[beats["record"].isin(names) & beats["reference"].isna()
+                  & scorable(beats, with_reference=False)]
             if names else beats)
     extra = {n: np.bincount(lone.loc[lone["record"] == n, "predicted"].map(CLASSES.index)
                             .to_numpy(np.int64), minlength=len(CLASSES)) for n in names}
@@ -160,7 +163,9 @@ def summarise(beats, frames, failed, model_dir):
                if len(y) else {}),
             "unpaired": {"missed": dict(zip(CLASSES, missed.tolist(), strict=True)),
                          "extra": dict(zip(CLASSES, extra.tolist(), strict=True))},
-            "detection": detection_scores(frames), "vf_episodes": vf_episodes(beats, frames)}
+            "detection": detection_scores(frames), "vf_episodes": vf_episodes(beats, frames),
+            "adapted": {n: {k: v for k, v in f.attrs["adapted"].items() if k != "config"}
+                        for n, f in frames.items() if f.attrs.get("adapted")} or None}
 
 
 def vf_episodes(beats, frames):
@@ -219,6 +224,10 @@ def report(summary):
             lines.append(f"  (with {sum(u['missed'].values())} reference beats missed and "
                          f"{sum(u['extra'].values())} detected beats matching none, counted "
                          "as bxb counts them)")
+    if summary.get("adapted"):
+        a = summary["adapted"]
+        lines.append(f"  each record adapted to its own labelled beats ({sum(d['labelled'] for d in a.values())} "
+                     f"in {len(a)} records), left out of the scores with their learning period")
     vf = summary.get("vf_episodes")
     if vf and vf["episodes"]:
         lines.append(f"  {vf['beats_excluded']} beats inside {vf['episodes']} reference-marked "

@@ -136,20 +136,22 @@ def make_predict(graphdef, mesh):
     return predict
 
 
+def batched(fn, arrays, batch_size):
+    """fn over numpy `arrays` (equal length) in fixed-size batches, the last one padded with
+    zeros (one compilation), as one numpy array of the first len(arrays[0]) rows."""
+    n = len(arrays[0])
+    pad = (-n) % batch_size
+    arrays = [np.concatenate([a, np.zeros((pad, *a.shape[1:]), a.dtype)]) for a in arrays]
+    out = [fn(*(a[i:i + batch_size] for a in arrays)) for i in range(0, n + pad, batch_size)]
+    return np.concatenate([np.asarray(o) for o in out])[:n]  # no jit of a concatenate
+
+
 def predict_probs(model, x, rr, batch_size=4096, mesh=None):
     """Class probabilities [n, classes] for numpy inputs, in fixed-size batches (one compile)."""
     mesh = mesh or data_mesh()
     graphdef, params = nnx.split(model, nnx.Param)
-    predict = make_predict(graphdef, mesh)
-    params = replicate(mesh, params)
-    batch_size = -(-batch_size // mesh.size) * mesh.size
-    n = len(x)
-    pad = (-n) % batch_size
-    x = np.concatenate([x, np.zeros((pad, *x.shape[1:]), x.dtype)])
-    rr = np.concatenate([rr, np.zeros((pad, *rr.shape[1:]), rr.dtype)])
-    out = [predict(params, x[i:i + batch_size], rr[i:i + batch_size])
-           for i in range(0, len(x), batch_size)]
-    return np.concatenate([np.asarray(o) for o in out])[:n]  # no jit of a concatenate
+    predict = functools.partial(make_predict(graphdef, mesh), replicate(mesh, params))
+    return batched(predict, (x, rr), -(-batch_size // mesh.size) * mesh.size)
 
 
 @functools.cache  # models of one structure and schedule (CV seeds) share one compiled step
