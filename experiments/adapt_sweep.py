@@ -2,7 +2,7 @@
 models to their own held-out records (which they never saw), with the learning period and
 draws of params `adaptive`, scored after the learning period. DS2 is never loaded.
 
-    python experiments/adapt_sweep.py --seeds 0 1 --out experiments/results/round6/adapt.json
+    python experiments/adapt_sweep.py --seeds 0 1 --out experiments/results/round7/adapt.json
 """
 
 import argparse
@@ -34,6 +34,17 @@ CANDIDATES = {  # changes to params.yaml's adapt group
     "biases": {"parameters": ["shape_out.bias", "rr_out.bias"]},
     "all_heads": {"parameters": HEADS},
     "rr_only": {"parameters": ["rr_dense", "rr_out"]},
+    # n labelled beats weigh n / (n + prior_beats): two beats should not move the model as far
+    # as four hundred.
+    "prior20": {"prior_beats": 20.0},
+    "prior50": {"prior_beats": 50.0},
+    "prior100": {"prior_beats": 100.0},
+    "prior50_a03": {"prior_beats": 50.0, "anchor": 0.3},
+    "prior50_a01": {"prior_beats": 50.0, "anchor": 0.1},
+    "prior50_a003": {"prior_beats": 50.0, "anchor": 0.03},
+    "prior20_a01": {"prior_beats": 20.0, "anchor": 0.1},
+    "prior100_a01": {"prior_beats": 100.0, "anchor": 0.1},
+    "prior100_a03": {"prior_beats": 100.0, "anchor": 0.3},
     "all_heads_a03": {"parameters": HEADS, "anchor": 0.3},
     "all_heads_a3": {"parameters": HEADS, "anchor": 3.0},
     "all_heads_b03": {"parameters": HEADS, "class_balance": 0.3},

@@ -4,7 +4,7 @@ mean over every setting with labels (k and the whole learning period) of (SVEB F
 / 2. F1 weighs Se and +P alike, so a candidate cannot win by trading found beats for
 false ones.
 
-    python experiments/adapt_sweep_report.py experiments/results/round6/adapt_sweep_*.json
+    python experiments/adapt_sweep_report.py experiments/results/round7/adapt_sweep_*.json
 """
 
 import json

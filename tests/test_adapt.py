@@ -24,7 +24,7 @@ from ecgcnn.train import predict_probs
 
 ROOT = Path(__file__).resolve().parents[1]
 CFG = {"parameters": ["shape_out", "rr_dense", "rr_out", "residual"], "lr": 0.05, "steps": 60,
-       "anchor": 0.01, "class_balance": 0.5, "reach": 0.0, "draw": "random"}
+       "anchor": 0.01, "class_balance": 0.5, "prior_beats": 0.0, "reach": 0.0, "draw": "random"}
 N, S, V = (CLASSES.index(c) for c in "NSV")
 
 
@@ -108,6 +108,8 @@ def test_class_balance_weights():
     assert np.allclose(adapt.beat_weights(y, 0.0), 0.25)
     w = adapt.beat_weights(y, 1.0)
     assert np.isclose(w[:3].sum(), w[3]) and np.isclose(w.sum(), 1)
+    assert np.isclose(adapt.beat_weights(y, 1.0, prior_beats=4).sum(), 0.5)  # 4 / (4 + 4)
+    assert np.isclose(adapt.beat_weights(np.zeros(396, int), 0, prior_beats=4).sum(), 0.99)
 
 
 def record_beats(model, n=400, fs=100.0, seed=0):

@@ -111,11 +111,13 @@ def fit_heads(weights, z, rr, y, beat_weight, lr, anchor, *, names, steps, shape
     return {**frozen, **trained}
 
 
-def beat_weights(y, class_balance):
-    """Per labelled beat, its class's count to the power -class_balance, summing to 1."""
+def beat_weights(y, class_balance, prior_beats=0):
+    """Per labelled beat, its class's count to the power -class_balance, summing to
+    n / (n + prior_beats) for n labelled beats: a few beats move the model less than many
+    (with prior_beats 0, two beats as far as four hundred)."""
     counts = np.bincount(y, minlength=len(CLASSES)).astype(np.float64)
     w = counts[y] ** -float(class_balance)
-    return (w / w.sum()).astype(np.float32)
+    return (w / w.sum() * len(y) / (len(y) + prior_beats)).astype(np.float32)
 
 
 def padded(n):
@@ -136,7 +138,7 @@ def adapt_heads(model, z, rr, y, cfg):
         return np.concatenate([a, np.zeros((size - n, *a.shape[1:]), a.dtype)])
 
     return fit_heads(weights, pad(np.asarray(z, np.float32)), pad(np.asarray(rr, np.float32)),
-                     pad(y), pad(beat_weights(y, cfg["class_balance"])),
+                     pad(y), pad(beat_weights(y, cfg["class_balance"], cfg["prior_beats"])),
                      jnp.float32(cfg["lr"]), jnp.float32(cfg["anchor"]),
                      names=trainable_names(cfg["parameters"]), steps=int(cfg["steps"]),
                      shape_of_class=tuple(model.shape_of_class))

@@ -277,6 +277,9 @@ class Adapt(Group):
                                             "weights (0: none).")
     class_balance: float = Field(ge=0, le=1, description="Labelled beats weighted by their "
                                                          "class count ** -class_balance.")
+    prior_beats: float = Field(ge=0, description="The labelled beats' loss weighs n / (n + "
+                                                 "prior_beats) for n beats: the fewer, the "
+                                                 "less they move the model (0: always 1).")
     reach: float = Field(ge=0, description="Adapted probabilities weigh exp(-d² / 2 reach²), d "
                                            "a beat's RR-feature distance to the nearest "
                                            "labelled beat; the general model's the rest (0: "
