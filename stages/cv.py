@@ -36,7 +36,8 @@ def main(protocol, fold):
     with atomic_path(cv_models_dir(protocol, fold)) as models:
         for seed in params["cv"]["seeds"]:
             run, model, train = run_seed(cfg, beats, recorded, folds, fold, seed)
-            config = model_config(params["model"], params["extract"], train, protocol, seed)
+            config = model_config(params["model"], params["extract"], train, protocol, seed,
+                                  params["quality"])
             save_model(models / f"seed{seed}", model, config)
             runs.append({"protocol": protocol, **run})
     write_json(cv_path(protocol, fold), runs)

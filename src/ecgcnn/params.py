@@ -253,6 +253,18 @@ class NoiseStress(Group):
                                                "(params databases; nstdb).")
 
 
+class Quality(Group):
+    threshold: float = Field(ge=0, lt=1, description="Beats whose quality index (quality.py, "
+                             "in (0, 1]) is below this are called Q (unclassifiable); 0: off, "
+                             "predict's output unchanged.")
+    start_s: float = Field(description="Seconds from the R peak (negative: before it) where "
+                                       "the stretch whose roughness is measured starts.")
+    stop_s: float = Field(description="Seconds from the R peak where it stops (after start_s, "
+                                      "inside the beat window).")
+    scale: float = Field(gt=0, description="Roughness (R amplitudes per (10 ms)^2) at which the "
+                                           "quality index is 0.5.")
+
+
 class CV(Group):
     folds: list[list[Record]] = Field(
         min_length=2, description="Whole training records per fold, every training record of "
@@ -308,6 +320,8 @@ class Params(Group):
     cv: CV
     noise_stress: NoiseStress = Field(description="The EC57 noise stress test (nstdb's 12 noisy "
                                                   "records of 118 and 119).")
+    quality: Quality = Field(description="The signal-quality gate of predict, saved into every "
+                                         "model's config.json.")
     protocols: Protocols
 
 
@@ -322,6 +336,7 @@ def check_rules(params, devices=None):
         yield ("extract", "lowpass_hz"), extract["lowpass_hz"], (
             f"must be below the Nyquist frequency extract.target_fs / 2 = "
             f"{extract['target_fs'] / 2:g}")
+    yield from quality_rules(params["quality"], extract)
     batch = params["train"]["batch_size"]
     if devices and batch % devices:
         yield ("train", "batch_size"), batch, f"must be a multiple of the {devices} devices"
@@ -402,6 +417,22 @@ def cross_database_rules(params):
             yield ("cross_database", i, "database"), pair["database"], (
                 f"{pair['protocol']} trains or tests on {pair['database']}: not another "
                 "database")
+
+
+def quality_rules(cfg, extract):
+    """The quality gate's stretch runs forwards inside the beat window. Yields (path, value,
+    why)."""
+    if cfg["stop_s"] <= cfg["start_s"]:
+        yield ("quality", "stop_s"), cfg["stop_s"], (
+            f"must be after quality.start_s = {cfg['start_s']:g}")
+    if cfg["start_s"] < -extract["window_before_s"]:
+        yield ("quality", "start_s"), cfg["start_s"], (
+            f"must be inside the beat window: at or after -extract.window_before_s = "
+            f"{-extract['window_before_s']:g}")
+    if cfg["stop_s"] > extract["window_after_s"]:
+        yield ("quality", "stop_s"), cfg["stop_s"], (
+            f"must be inside the beat window: at or before extract.window_after_s = "
+            f"{extract['window_after_s']:g}")
 
 
 def noise_stress_rules(params):

@@ -1,0 +1,67 @@
+"""Label-free signal quality per beat, and the gate that calls unreadable beats Q.
+
+A beat in a stretch too noisy to classify is better called Q (AAMI's "unclassifiable": EC57
+counts a Q call neither as a false VEB nor as a false SVEB) than guessed: noise, and the false
+detections it causes, otherwise become V beats.
+
+The index reads only the conditioned beat windows `x` [n, L, 2] that
+`extract.beats_from_signal` makes (resampled to extract.target_fs, channel 0 in units of the
+record's local median R amplitude), so it does not depend on the recording's lead, rate,
+amplitude or length. Its measure is the roughness of the stretch before the QRS complex
+(`start_s` to `stop_s` relative to the R peak, where a clean beat holds at most a slow P wave
+or the end of the previous T wave): the RMS second difference of channel 0 there, in R
+amplitudes per (10 ms)^2. Noise and electrode motion add fast wiggles; a P wave, the smooth
+end of a T wave or an ectopic beat's shape (the QRS itself is outside) add almost none, so a
+ventricular beat is not taken for noise. The index is 1 / (1 + roughness / `scale`): 1 for a
+flat baseline, 0.5 at `scale`, towards 0 for noise.
+
+params `quality` (saved into each model's config.json at training, so a packaged model
+carries its gate): `threshold` (a beat with quality below it is called Q; 0 = off),
+`start_s`, `stop_s`, `scale`.
+"""
+
+import numpy as np
+
+UNIT_S = 0.01  # roughness per (10 ms)^2: the same number at any rate of the beat windows
+
+
+def roughness(x, fs, window_before_s, start_s, stop_s):
+    """RMS second difference of channel 0 of beat windows `x` [n, L, 2] (at `fs` Hz, the R
+    peak `window_before_s` into the window) from `start_s` to `stop_s` (relative to the R peak:
+    negative = before it), per (UNIT_S)^2."""
+    first = int(round((window_before_s + start_s) * fs))
+    last = int(round((window_before_s + stop_s) * fs))
+    segment = np.asarray(x, dtype=np.float64)[:, max(first, 0):max(last, 0) + 1, 0]
+    if segment.shape[1] < 3:
+        return np.zeros(len(segment))
+    second = np.diff(segment, n=2, axis=1) * (UNIT_S * fs) ** 2
+    return np.sqrt(np.mean(second ** 2, axis=1))
+
+
+def beat_quality(x, fs, window_before_s, cfg):
+    """Quality index in (0, 1] per beat (1 = clean) from params `quality` (`cfg`)."""
+    rough = roughness(x, fs, window_before_s, cfg["start_s"], cfg["stop_s"])
+    return 1.0 / (1.0 + rough / cfg["scale"])
+
+
+def gate(predicted, quality, threshold, unclassifiable):
+    """`predicted` (class indices) with every beat whose quality is below `threshold` set to
+    `unclassifiable` (Q's index); the mask of those beats. threshold 0: nothing changes."""
+    noisy = np.asarray(quality) < threshold
+    return np.where(noisy, unclassifiable, predicted), noisy
+
+
+def add_quality(frame, x, config):
+    """Apply a model's gate (config.json `quality`) to predict's beats frame, in place: beats
+    whose quality is below the threshold are `predicted` Q (their probabilities kept), and
+    the columns `quality` and `noisy` are added. Nothing changes for a model without a gate
+    or with threshold 0."""
+    cfg = config.get("quality")
+    if not cfg or not cfg["threshold"]:
+        return
+    extract = config["extract"]
+    quality = beat_quality(x, extract["target_fs"], extract["window_before_s"], cfg)
+    predicted, noisy = gate(frame["predicted"].to_numpy(), quality, cfg["threshold"], "Q")
+    frame["predicted"] = predicted
+    frame["quality"] = np.round(quality, 4)
+    frame["noisy"] = noisy
