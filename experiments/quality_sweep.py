@@ -86,7 +86,15 @@ def features(x, cfg):
     out = {f"rough_{k}": roughness(x, cfg["target_fs"], cfg["window_before_s"], a, b)
            for k, (a, b) in SEGMENTS.items()}
     out["residual"] = template_residual(x)
+    out["qrs_pp"] = qrs_prominence(x, cfg["target_fs"], cfg["window_before_s"])
+    out["x"] = x.astype(np.float16)  # for features designed after the run
     return out
+
+
+def qrs_prominence(x, fs, window_before_s, half_s=0.05):
+    """Peak-to-peak of channel 0 within +-half_s of the R peak (local median R amplitudes)."""
+    r, half = int(round(window_before_s * fs)), int(round(half_s * fs))
+    return np.ptp(x[:, r - half:r + half + 1, 0], axis=1)
 
 
 def detected_beats(noisy, fs, samples, labels, cfg):
