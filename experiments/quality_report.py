@@ -22,12 +22,12 @@ from scipy import ndimage
 from ecgcnn.ec57 import gross
 
 Q = 4
-CONDITIONS = (99, 24, 18, 12, 6)
+CONDITIONS = (99, 24, 18, 12, 6, 0)
 
 
 def load(beats_dir):
     parts = [np.load(p) for p in sorted(Path(beats_dir).glob("beats_fold*.npz"))]
-    data = {k: np.concatenate([p[k] for p in parts]) for k in parts[0].files}
+    data = {k: np.concatenate([p[k] for p in parts]) for k in parts[0].files if k != "x"}
     # local median roughness over 5 beats (within one record and condition)
     key = np.char.add(data["record"].astype(str), data["condition"].astype(str))
     smooth = np.empty_like(data["rough_pre"])
@@ -35,6 +35,15 @@ def load(beats_dir):
         mine = np.flatnonzero(key == k)
         smooth[mine] = ndimage.median_filter(data["rough_pre"][mine], size=5, mode="nearest")
     data["rough_pre_med5"] = smooth
+    # roughness relative to the beat's own QRS peak-to-peak: a noise-to-QRS ratio
+    pp = np.maximum(data["qrs_pp"], 1e-3)
+    data["ratio_pre"] = data["rough_pre"] / pp
+    data["ratio_max"] = np.maximum(data["rough_pre"], data["rough_late"]) / pp
+    data["inv_pp"] = 1 / pp
+    data["ratio_pre_pp2"] = data["rough_pre"] / pp ** 2
+    data["ratio_near"] = data["rough_pre_near"] / pp
+    for cap in (1.5, 2.0):  # loud noise inflates the prominence: it counts up to `cap`
+        data[f"ratio_pp2_cap{cap:g}"] = data["rough_pre"] / np.minimum(pp, cap) ** 2
     return data
 
 

@@ -29,11 +29,14 @@ FS = 250
 TINY = {"filters": 4, "kernel_size": 5, "blocks": 1, "dense": 8, "rr_hidden": 4,
         "dropout": 0.0, "rhythm_decides_s": True, "shape_channels": [0, 1]}
 NOISY_FROM_S = 60  # the synthetic record is clean before, swamped by noise after
+NOISE_RMS = 0.1  # of the noise left where the ECG is lost, in QRS amplitudes
 
 
-def synthetic(seconds=120, fs=FS, seed=0):
-    """(signal, R-peak samples): P-QRS-T beats every ~0.8 s, every 5th a wide premature V;
-    from NOISY_FROM_S on, band-limited noise of twice the QRS amplitude (RMS) added."""
+def synthetic(seconds=120, fs=FS, seed=0, noise_rms=NOISE_RMS):
+    """(signal, beat samples): P-QRS-T beats every ~0.8 s, every 5th a wide premature V; from
+    NOISY_FROM_S on the ECG is lost in band-limited noise (`noise_rms` in QRS amplitudes), as
+    when an electrode moves or comes off: the beat positions go on (a detector finds its
+    beats on noise peaks there), the windows hold noise."""
     rng = np.random.default_rng(seed)
     t = np.arange(int(seconds * fs)) / fs
     x = 0.05 * np.sin(2 * np.pi * 0.3 * t)
@@ -48,7 +51,8 @@ def synthetic(seconds=120, fs=FS, seed=0):
         peaks.append(int(round(now * fs)))
         now += 0.8 * (0.7 if len(peaks) % 5 == 4 else 1.0)
     noise = np.convolve(rng.normal(size=t.size), np.ones(8) / 8, "same")  # < ~30 Hz
-    x += np.where(t >= NOISY_FROM_S, 2.0 * noise / noise.std(), 0.0)
+    lost = t >= NOISY_FROM_S
+    x[lost] = 0.05 * np.sin(2 * np.pi * 0.3 * t[lost]) + noise_rms * noise[lost] / noise.std()
     return x, np.array(peaks)
 
 
@@ -73,8 +77,8 @@ def test_quality_is_high_on_clean_beats_and_low_on_a_noise_swamped_stretch(beats
     q = quality_of(x)
     assert ((q > 0) & (q <= 1)).all()
     assert np.median(q[clean]) > 0.9
-    assert q[clean].min() > 0.5  # not one clean beat (V included) gated at 0.5
-    assert np.median(q[noisy]) < 0.5
+    assert q[clean].min() > QUALITY["threshold"] > 0  # no clean beat (V included) gated
+    assert np.median(q[noisy]) < QUALITY["threshold"]
 
 
 def test_quality_does_not_depend_on_the_recording_rate_or_amplitude(beats):
@@ -117,10 +121,11 @@ def test_add_quality_gates_predicts_frame_and_keeps_the_probabilities(beats):
     x, clean, noisy = beats
     frame = frame_of(len(x))
     before = frame.copy()
-    add_quality(frame, x, {"extract": EXTRACT, "quality": {**QUALITY, "threshold": 0.5}})
+    add_quality(frame, x, {"extract": EXTRACT, "quality": QUALITY})
     assert list(frame.columns) == [*before.columns, "quality", "noisy"]
     gated = frame["noisy"].to_numpy()
-    assert (frame["quality"][gated] < 0.5).all() and (frame["quality"][~gated] >= 0.5).all()
+    t = QUALITY["threshold"]
+    assert (frame["quality"][gated] < t).all() and (frame["quality"][~gated] >= t).all()
     assert (frame.loc[gated, "predicted"] == "Q").all()
     assert (frame.loc[~gated, "predicted"] == before.loc[~gated, "predicted"]).all()
     pd.testing.assert_frame_equal(frame[before.columns[3:]], before[before.columns[3:]])
@@ -143,7 +148,7 @@ def test_predict_carries_the_models_gate(tmp_path):
                 fmt=["16"], write_dir=str(tmp_path))
     wfdb.wrann("syn", "atr", peaks, ["N"] * len(peaks), write_dir=str(tmp_path))
     off = predict_record(tmp_path / "syn", model_with_gate(tmp_path / "off", 0.0))
-    on = predict_record(tmp_path / "syn", model_with_gate(tmp_path / "on", 0.5))
+    on = predict_record(tmp_path / "syn", model_with_gate(tmp_path / "on", QUALITY["threshold"]))
     assert list(off.columns) == [*COLUMNS, "reference"]
     assert list(on.columns) == [*COLUMNS, "quality", "noisy", "reference"]
     pd.testing.assert_frame_equal(on[off.columns].drop(columns="predicted"),
@@ -157,7 +162,7 @@ def test_predict_carries_the_models_gate(tmp_path):
 @pytest.mark.parametrize(("key", "value", "expected"), [
     ("threshold", 1.5, "params quality.threshold=1.5: must be < 1"),
     ("threshold", -0.1, "params quality.threshold=-0.1: must be >= 0"),
-    ("scale", 0, "params quality.scale=0: must be > 0"),
+    ("qrs_half_s", 0, "params quality.qrs_half_s=0: must be > 0"),
     ("stop_s", -0.3, "params quality.stop_s=-0.3: must be after quality.start_s = -0.25"),
     ("start_s", -1.0, "params quality.start_s=-1.0: must be inside the beat window"),
 ])

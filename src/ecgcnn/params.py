@@ -261,8 +261,9 @@ class Quality(Group):
                                        "the stretch whose roughness is measured starts.")
     stop_s: float = Field(description="Seconds from the R peak where it stops (after start_s, "
                                       "inside the beat window).")
-    scale: float = Field(gt=0, description="Roughness (R amplitudes per (10 ms)^2) at which the "
-                                           "quality index is 0.5.")
+    qrs_half_s: float = Field(gt=0, le=0.2, description="Seconds on each side of the R peak "
+                                                        "whose peak-to-peak is the QRS "
+                                                        "prominence.")
 
 
 class CV(Group):
@@ -429,6 +430,10 @@ def quality_rules(cfg, extract):
         yield ("quality", "start_s"), cfg["start_s"], (
             f"must be inside the beat window: at or after -extract.window_before_s = "
             f"{-extract['window_before_s']:g}")
+    if cfg["qrs_half_s"] > min(extract["window_before_s"], extract["window_after_s"]):
+        yield ("quality", "qrs_half_s"), cfg["qrs_half_s"], (
+            "must be inside the beat window (at most extract.window_before_s and "
+            "extract.window_after_s)")
     if cfg["stop_s"] > extract["window_after_s"]:
         yield ("quality", "stop_s"), cfg["stop_s"], (
             f"must be inside the beat window: at or before extract.window_after_s = "
