@@ -121,3 +121,28 @@ def main():
 
 if __name__ == "__main__":
     main()
+
+
+def markdown(result_json, gates, conditions=CONDITIONS):
+    """Markdown rows (gate, condition, accuracy, VEB Se / +P, SVEB Se / +P, Q share, clean
+    cost) of a quality_report result, mean ± std over the seeds."""
+    result = json.loads(Path(result_json).read_text())
+
+    def cell(tree, key):
+        v = tree.get(key)
+        return "-" if v is None else f"{v['mean']:.3f} ± {v['std']:.3f}"
+
+    rows = []
+    for gate in gates:
+        tree = result["no_gate"] if gate == "none" else result["gates"][gate]
+        cost = tree.get("clean_cost")
+        for c in conditions:
+            if str(c) not in tree:
+                continue
+            t = tree[str(c)]
+            rows.append(f"| {gate} | {'clean' if c == 99 else f'{c} dB'} | {cell(t, 'accuracy')} | "
+                        f"{cell(t, 'veb_se')} / {cell(t, 'veb_ppv')} | {cell(t, 'sveb_se')} / "
+                        f"{cell(t, 'sveb_ppv')} | {t['q_share']['mean'] * 100:.1f} % | "
+                        + (f"{cost['mean'] * 100:.2f} ± {cost['std'] * 100:.2f}"
+                           if cost and c == 99 else "") + " |")
+    return "\n".join(rows)
