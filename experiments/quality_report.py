@@ -102,7 +102,7 @@ def main():
         for cutoff in args.cutoffs:
             table = gate_table(data, feature, cutoff)
             clean_cost = spread([b["accuracy"] - g["accuracy"] for b, g in
-                                 zip(base["99"]["_runs"], table["99"]["_runs"])])
+                                 zip(base["99"]["_runs"], table["99"]["_runs"], strict=True)])
             result["gates"][f"{feature}>{cutoff:g}"] = {"clean_cost": clean_cost, **table}
     conditions = [c for c in CONDITIONS if str(c) in base]
     for tree in [base, *result["gates"].values()]:

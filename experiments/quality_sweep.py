@@ -53,7 +53,7 @@ def qrs_pp(signal, fs, samples, labels):
     """Peak-to-peak QRS amplitude as `sigamp -a`: +-50 ms around the first 300 N beats,
     the 5 % trimmed mean."""
     half = int(round(0.05 * fs))
-    pp = [np.ptp(signal[s - half:s + half + 1]) for s, lab in zip(samples, labels)
+    pp = [np.ptp(signal[s - half:s + half + 1]) for s, lab in zip(samples, labels, strict=True)
           if lab == 0 and half <= s < len(signal) - half][:300]
     pp = np.sort(np.asarray(pp)[np.isfinite(pp)])
     cut = int(len(pp) * TRIM)
