@@ -60,8 +60,9 @@ def beat_quality(x, fs, window_before_s, cfg):
 
 
 def gate(predicted, quality, threshold, unclassifiable):
-    """`predicted` (class indices) with every beat whose quality is below `threshold` set to
-    `unclassifiable` (Q's index); the mask of those beats. threshold 0: nothing changes."""
+    """`predicted` (class names or indices) with every beat whose quality is below
+    `threshold` set to `unclassifiable` (Q); the mask of those beats. threshold 0: nothing
+    changes (quality is always > 0)."""
     noisy = np.asarray(quality) < threshold
     return np.where(noisy, unclassifiable, predicted), noisy
 
