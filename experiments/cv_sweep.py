@@ -112,7 +112,8 @@ def main():
     if args.tiny:
         params["train"]["epochs"] = 1
     cfg = {"training": training, "resample": params["resample"], "model": params["model"],
-           "train": params["train"], "conditions": params["cv"]["conditions"]}
+           "train": params["train"], "conditions": params["cv"]["conditions"],
+           "gate": {"extract": params["extract"], "quality": params["quality"]}}
     out = os.path.join(args.outdir, args.candidate)
     os.makedirs(out, exist_ok=True)
     for fold in range(1 if args.tiny else len(folds)):

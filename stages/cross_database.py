@@ -22,15 +22,15 @@ def main(protocol, database):
         raise EcgError(f"{protocol} on {database}: not in params cross_database {pairs}")
     beats = load_arrays(BEATS_PATH)
     test = subset(beats, database_subset(beats, database))
-    probs = predict_seeds(params["models"], protocol, test, params["evaluate"]["batch_size"])
-    default, seeds, _ = scores(test["y"], probs)
+    runs = predict_seeds(params["models"], protocol, test, params["evaluate"]["batch_size"])
+    default, seeds, _ = scores(test["y"], runs)
     name = f"{protocol}/on_{database}"
     write_json(f"metrics/{name}.json", {"default": default, "seeds": seeds})
-    rows = pd.DataFrame(per_record_rows(test, probs))
+    rows = pd.DataFrame(per_record_rows(test, runs))
     write_csv(f"plots/{name}_per_record.csv", rows)
     save_figure(f"plots/{name}_per_record.png", plots.per_record_figure(
         rows, f"{protocol} models on {database} (never trained on): errors per record "
-              f"(seed {next(iter(probs))})"))
+              f"(seed {next(iter(runs))})"))
     print(f"{protocol} on {database}: accuracy {seeds['accuracy']['mean']:.4f} "
           f"+- {seeds['accuracy']['std']:.4f} over seeds {seeds['seeds']}")
 

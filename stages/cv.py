@@ -31,12 +31,14 @@ def main(protocol, fold):
     recorded = load_arrays(CONDITIONS_PATH)
     cfg = {"training": training, "resample": params["resample"], "model": params["model"],
            "train": params["train"], "conditions": params["cv"]["conditions"],
+           "gate": {"extract": params["extract"], "quality": params["quality"]},
            "noise": training_noise(params["train"]["augment"], params["extract"])}
     runs = []
     with atomic_path(cv_models_dir(protocol, fold)) as models:
         for seed in params["cv"]["seeds"]:
             run, model, train = run_seed(cfg, beats, recorded, folds, fold, seed)
-            config = model_config(params["model"], params["extract"], train, protocol, seed)
+            config = model_config(params["model"], params["extract"], train, protocol, seed,
+                                  params["quality"])
             save_model(models / f"seed{seed}", model, config)
             runs.append({"protocol": protocol, **run})
     write_json(cv_path(protocol, fold), runs)

@@ -24,19 +24,19 @@ def main(protocol):
     params = load_params(protocol=protocol)
     cfg = params["evaluate"]
     test = load_sets(protocol, names=("test",))["test"]
-    probs = predict_seeds(params["models"], protocol, test, cfg["batch_size"])
-    default = next(iter(probs))
+    runs = predict_seeds(params["models"], protocol, test, cfg["batch_size"])
+    default = next(iter(runs))
     _, config = load_model(model_dir(protocol, default))
-    y, p = test["y"], probs[default]
-    scores_of_default, seeds, cm = scores(y, probs)
+    y, (p, predicted) = test["y"], runs[default]
+    scores_of_default, seeds, cm = scores(y, runs)
     write_json(f"metrics/{protocol}/eval.json", scores_of_default)
     write_json(f"metrics/{protocol}/seeds.json", seeds)
     write_text(f"metrics/{protocol}/report.txt", classification_report(
-        y, p.argmax(1), labels=range(len(CLASSES)), target_names=CLASSES, digits=4,
+        y, predicted, labels=range(len(CLASSES)), target_names=CLASSES, digits=4,
         zero_division=0))
 
     out = f"plots/{protocol}"
-    rows = pd.DataFrame(per_record_rows(test, probs))
+    rows = pd.DataFrame(per_record_rows(test, runs))
     write_csv(f"{out}/per_record.csv", rows)
     save_figure(f"{out}/per_record.png", plots.per_record_figure(
         rows, f"{protocol}: errors per test record (seed {default})"))

@@ -40,7 +40,8 @@ def main(protocol, seed):
             summary = fit(model, train, val if len(val["y"]) else None,
                           {**params["train"], "seed": seed}, log=log, noise=noise)
 
-    config = model_config(params["model"], params["extract"], train, protocol, seed)
+    config = model_config(params["model"], params["extract"], train, protocol, seed,
+                          params["quality"])
     save_model(model_dir(protocol, seed), model, config)
     write_json(f"metrics/{name}/train.json",
                {k: v for k, v in summary.items() if k not in TIMING_KEYS})

@@ -71,6 +71,8 @@ RULE_BREAKERS = {
     "models": {},
     "noise_stress.fold": 0,  # holds 101..., not 118 and 119
     "noise_stress.database": "nope",
+    "quality.start_s": -0.5,  # before the beat window (extract.window_before_s 0.25)
+    "quality.stop_s": -0.3,  # before quality.start_s
 }
 
 

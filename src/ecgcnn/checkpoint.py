@@ -23,14 +23,15 @@ from .model import build_model
 PARAMS_FILE = "params.msgpack"
 
 
-def model_config(model_cfg, extract_cfg, train, protocol, seed):
+def model_config(model_cfg, extract_cfg, train, protocol, seed, quality_cfg=None):
     """config.json of a model of `protocol` trained on `train` (x, rr) with the params groups
     model and extract: what rebuilds it and prepares new recordings as its training beats
-    were."""
+    were; and quality, predict's gate (quality.py), when given."""
     _, window, channels = train["x"].shape
-    return {"model": model_cfg, "extract": extract_cfg, "window": window,
-            "channels": channels, "rr_features": train["rr"].shape[1], "protocol": protocol,
-            "seed": seed}
+    config = {"model": model_cfg, "extract": extract_cfg, "window": window,
+              "channels": channels, "rr_features": train["rr"].shape[1], "protocol": protocol,
+              "seed": seed}
+    return config if quality_cfg is None else {**config, "quality": quality_cfg}
 
 
 def save_model(model_dir, model, config):

@@ -5,19 +5,25 @@ The cv stage runs it for every seed of a fold; experiments/cv_sweep.py for candi
 
 import numpy as np
 
+from .aami import CLASSES
 from .cv import fold_sets
 from .dataset import subset
 from .metrics import confusion
+from .quality import gated_classes
 from .model import build_model
 from .resample import resample_indices
 from .robustness import condition_name
 from .train import fit, predict_probs
 
 
+Q = CLASSES.index("Q")
+
+
 def run_seed(cfg, beats, recorded, folds, fold, seed):
     """Train one fold model and score its held-out records; returns (run dict, model, train).
-    `cfg`: the protocol's groups resample, model, train and cv.conditions, its training mask
-    and the recorded-noise bank (`noise`, None: off)."""
+    `cfg`: the protocol's groups resample, model, train and cv.conditions, its training mask,
+    the recorded-noise bank (`noise`, None: off) and `gate` ({extract, quality}: the quality
+    gate `ecgcnn predict` applies, also applied here; None: off)."""
     sets = fold_sets(beats["record"], folds, fold, cfg["training"])
     train = subset(beats, resample_indices(sets["train"], beats["label"], **cfg["resample"]))
     held_out = subset(beats, sets["test"])
@@ -26,7 +32,9 @@ def run_seed(cfg, beats, recorded, folds, fold, seed):
 
     by_epoch, predicted = [], {}
     def score(epoch, model):  # noqa: E306
-        predicted["last"] = predict_probs(model, held_out["x"], held_out["rr"]).argmax(1)
+        predicted["last"] = gated_classes(
+            cfg.get("gate") or {}, held_out["x"],
+            predict_probs(model, held_out["x"], held_out["rr"]).argmax(1), Q)
         by_epoch.append(confusion(held_out["y"], predicted["last"]).tolist())
 
     summary = fit(model, train, None, {**cfg["train"], "seed": seed}, on_epoch=score,
@@ -39,7 +47,8 @@ def run_seed(cfg, beats, recorded, folds, fold, seed):
     by_condition = {}
     for i, condition in enumerate(cfg["conditions"]):
         mine = (recorded["condition"] == i) & np.isin(recorded["record"], folds[fold])
-        pred = predict_probs(model, recorded["x"][mine], recorded["rr"][mine]).argmax(1)
+        pred = gated_classes(cfg.get("gate") or {}, recorded["x"][mine], predict_probs(
+            model, recorded["x"][mine], recorded["rr"][mine]).argmax(1), Q)
         by_condition[condition_name(condition)] = confusion(recorded["label"][mine], pred).tolist()
     run = {"fold": fold, "seed": seed, "records": folds[fold],
            "confusion_by_epoch": by_epoch, "confusion_by_record": by_record,

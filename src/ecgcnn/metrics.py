@@ -62,9 +62,10 @@ def summary_scores(cm):
     return out
 
 
-def evaluation(y_true, probs):
-    """The eval.json dict (schema in docs/design.md) and the confusion matrix."""
-    cm = confusion(y_true, probs.argmax(1))
+def evaluation(y_true, probs, predicted=None):
+    """The eval.json dict (schema in docs/design.md) and the confusion matrix of `predicted`
+    (default: the most probable class; AUCs always from the probabilities)."""
+    cm = confusion(y_true, probs.argmax(1) if predicted is None else predicted)
     classes = class_scores(cm)
     for k, c in enumerate(CLASSES):
         present = 0 < classes[c]["support"] < len(y_true)

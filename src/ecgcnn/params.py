@@ -302,6 +302,18 @@ class Adaptive(Group):
     seed: int = Field(ge=0, description="Seed of the draws (with the record's name and the "
                                         "draw's number).")
 
+class Quality(Group):
+    threshold: float = Field(ge=0, lt=1, description="Beats whose quality index (quality.py, "
+                             "in (0, 1]) is below this are called Q (unclassifiable); 0: off, "
+                             "predict's output unchanged.")
+    start_s: float = Field(description="Seconds from the R peak (negative: before it) where "
+                                       "the stretch whose roughness is measured starts.")
+    stop_s: float = Field(description="Seconds from the R peak where it stops (after start_s, "
+                                      "inside the beat window).")
+    qrs_half_s: float = Field(gt=0, le=0.2, description="Seconds on each side of the R peak "
+                                                        "whose peak-to-peak is the QRS "
+                                                        "prominence.")
+
 
 class CV(Group):
     folds: list[list[Record]] = Field(
@@ -362,6 +374,8 @@ class Params(Group):
                                      "a record's labelled beats (adapt.py).")
     adaptive: Adaptive = Field(description="The patient-adaptive protocol (stages adaptive and "
                                            "adaptive_cv).")
+    quality: Quality = Field(description="The signal-quality gate of predict, saved into every "
+                                         "model's config.json.")
     protocols: Protocols
 
 
@@ -376,6 +390,7 @@ def check_rules(params, devices=None):
         yield ("extract", "lowpass_hz"), extract["lowpass_hz"], (
             f"must be below the Nyquist frequency extract.target_fs / 2 = "
             f"{extract['target_fs'] / 2:g}")
+    yield from quality_rules(params["quality"], extract)
     batch = params["train"]["batch_size"]
     if devices and batch % devices:
         yield ("train", "batch_size"), batch, f"must be a multiple of the {devices} devices"
@@ -456,6 +471,26 @@ def cross_database_rules(params):
             yield ("cross_database", i, "database"), pair["database"], (
                 f"{pair['protocol']} trains or tests on {pair['database']}: not another "
                 "database")
+
+
+def quality_rules(cfg, extract):
+    """The quality gate's stretch runs forwards inside the beat window. Yields (path, value,
+    why)."""
+    if cfg["stop_s"] <= cfg["start_s"]:
+        yield ("quality", "stop_s"), cfg["stop_s"], (
+            f"must be after quality.start_s = {cfg['start_s']:g}")
+    if cfg["start_s"] < -extract["window_before_s"]:
+        yield ("quality", "start_s"), cfg["start_s"], (
+            f"must be inside the beat window: at or after -extract.window_before_s = "
+            f"{-extract['window_before_s']:g}")
+    if cfg["qrs_half_s"] > min(extract["window_before_s"], extract["window_after_s"]):
+        yield ("quality", "qrs_half_s"), cfg["qrs_half_s"], (
+            "must be inside the beat window (at most extract.window_before_s and "
+            "extract.window_after_s)")
+    if cfg["stop_s"] > extract["window_after_s"]:
+        yield ("quality", "stop_s"), cfg["stop_s"], (
+            f"must be inside the beat window: at or before extract.window_after_s = "
+            f"{extract['window_after_s']:g}")
 
 
 def noise_stress_rules(params):

@@ -208,6 +208,7 @@ def classify_recording(recording, model, detect=False, warm_up=None, model_dir="
     beat before their end) are left out of the scores (`scorable`).
     """
     from .chunks import beats_in_chunks
+    from .quality import add_quality
     from .train import predict_probs
 
     model, config = model
@@ -263,6 +264,7 @@ def classify_recording(recording, model, detect=False, warm_up=None, model_dir="
                           "predicted": np.asarray(CLASSES)[probs.argmax(1)]})
     for k, column in enumerate(PROB_COLUMNS):
         frame[column] = np.round(probs[:, k].astype(np.float64), 6)
+    add_quality(frame, x, config)  # the model's quality gate, if it has one: noisy beats -> Q
     if reference is not None:
         ref = np.asarray(reference)[kept]
         frame["reference"] = pd.Series(np.asarray(CLASSES)[np.maximum(ref, 0)]).where(ref >= 0)
