@@ -45,6 +45,8 @@ CANDIDATES = {  # changes to params.yaml's adapt group
     "prior20_a01": {"prior_beats": 20.0, "anchor": 0.1},
     "prior100_a01": {"prior_beats": 100.0, "anchor": 0.1},
     "prior100_a03": {"prior_beats": 100.0, "anchor": 0.3},
+    "prior200_a01": {"prior_beats": 200.0, "anchor": 0.1},
+    "prior100_a003": {"prior_beats": 100.0, "anchor": 0.03},
     "all_heads_a03": {"parameters": HEADS, "anchor": 0.3},
     "all_heads_a3": {"parameters": HEADS, "anchor": 3.0},
     "all_heads_b03": {"parameters": HEADS, "class_balance": 0.3},

@@ -23,10 +23,12 @@ import numpy as np
 import pandas as pd
 
 from . import ec57
+from .aami import CLASSES
 from .adapt import adapt_heads, blended_probs, embed
 from .checkpoint import load_model
 from .dataset import cv_models_dir, model_dir, subset
 from .metrics import confusion
+from .quality import model_quality
 from .records import read_header_fs
 
 ALL = "5min"  # the setting where every beat of the learning period is labelled
@@ -62,11 +64,12 @@ def draw_beats(candidates, k, method, rng, features=None):
     return np.sort(rng.choice(candidates, size=k, replace=False))
 
 
-def record_predictions(model, beats, learning, cfg, ks, draws, seed, z=None):
+def record_predictions(model, beats, learning, cfg, ks, draws, seed, z=None, noisy=None):
     """{setting: one run per draw} for one record (`beats`: x, rr, y, record; `learning`: the
-    mask of its learning period; `z`: its trunk features, when known); a run: the predicted
-    classes of the beats after the learning period, how many beats were labelled and the
-    seconds the adaptation took."""
+    mask of its learning period; `z`: its trunk features, when known; `noisy`: the beats the
+    model's quality gate calls Q, as predict does); a run: the predicted classes of the beats
+    after the learning period, how many beats were labelled and the seconds the adaptation
+    took."""
     z = embed(model, beats["x"]) if z is None else z
     features = np.concatenate([z, beats["rr"]], axis=1)
     candidates, scored = np.flatnonzero(learning), ~learning
@@ -79,7 +82,10 @@ def record_predictions(model, beats, learning, cfg, ks, draws, seed, z=None):
         seconds = time.perf_counter() - t
         probs = blended_probs(model, weights, z[scored], beats["rr"][scored],
                               beats["rr"][labelled], cfg)
-        return {"predicted": probs.argmax(1), "labelled": len(labelled), "seconds": seconds}
+        predicted = probs.argmax(1)
+        if noisy is not None:
+            predicted = np.where(noisy[scored], CLASSES.index("Q"), predicted)
+        return {"predicted": predicted, "labelled": len(labelled), "seconds": seconds}
 
     out = {"0": [run(candidates[:0])]}
     for k in ks:
@@ -178,7 +184,7 @@ def run_jobs(jobs, beats, cfgs, adaptive_cfg, raw_dir="data/raw", progress=None)
     runs, y_after = {name: [] for name in cfgs}, {}
     ks, draws, seed = adaptive_cfg["k"], adaptive_cfg["draws"], adaptive_cfg["seed"]
     for directory, model_seed, records in jobs:
-        model, _ = load_model(directory)
+        model, config = load_model(directory)
         for record in records:
             idx = np.flatnonzero(beats["record"] == record)
             mine = subset(beats, idx)
@@ -186,9 +192,10 @@ def run_jobs(jobs, beats, cfgs, adaptive_cfg, raw_dir="data/raw", progress=None)
             learning = learning_mask(beats["sample"][idx], fs, adaptive_cfg["learning_minutes"])
             y_after[record] = mine["y"][~learning]
             z = embed(model, mine["x"])
+            _, noisy = model_quality(config, mine["x"])
             for name, cfg in cfgs.items():
                 runs[name].append((model_seed, record_predictions(
-                    model, mine, learning, cfg, ks, draws, seed, z), record))
+                    model, mine, learning, cfg, ks, draws, seed, z, noisy), record))
             if progress:
                 progress(directory, record)
     return runs, y_after
