@@ -41,7 +41,8 @@ def main(paths):
     rows.sort(key=lambda r: -r[0])
     for value, name, seeds, table in rows:
         cells = "  ".join(f"{k}: S {t['sveb'][0]:.3f}/{t['sveb'][1]:.3f} V {t['veb'][0]:.3f}/"
-                          f"{t['veb'][1]:.3f}" for k, t in table.items() if k in ("0", "12", "5min"))
+                          f"{t['veb'][1]:.3f}" for k, t in table.items()
+                          if k in ("0", "12", "5min"))
         print(f"{value:.4f}  {name:<24} seeds {seeds}  {cells}")
 
 

@@ -126,7 +126,7 @@ def test_labelled_beats_are_never_scored_and_later_labels_never_used(model):
     assert learning.sum() == 300
     cfg = {**CFG, "draw": "random"}
     one = adaptive.record_predictions(model, mine, learning, cfg, [2, 12], 3, seed=0)
-    for setting, runs in one.items():
+    for runs in one.values():
         for run in runs:
             assert len(run["predicted"]) == (~learning).sum()  # only the beats after it
     assert [r["labelled"] for r in one[adaptive.ALL]] == [300]

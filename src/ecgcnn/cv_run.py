@@ -9,12 +9,11 @@ from .aami import CLASSES
 from .cv import fold_sets
 from .dataset import subset
 from .metrics import confusion
-from .quality import gated_classes
 from .model import build_model
+from .quality import gated_classes
 from .resample import resample_indices
 from .robustness import condition_name
 from .train import fit, predict_probs
-
 
 Q = CLASSES.index("Q")
 

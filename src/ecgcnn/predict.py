@@ -23,8 +23,14 @@ from .checkpoint import load_model
 from .episodes import describe, flagged, inside
 from .filters import resample, valid_stretches
 from .io import EcgError
-from .readers import CSV_SUFFIXES, EDF_SUFFIXES, NPY_SUFFIXES, check_exists, read_recording, \
-    record_path
+from .readers import (
+    CSV_SUFFIXES,
+    EDF_SUFFIXES,
+    NPY_SUFFIXES,
+    check_exists,
+    read_recording,
+    record_path,
+)
 
 # GQRS is a per-sample Python loop: its time is proportional to the samples it sees. At
 # 120 Hz it finds as many MIT-BIH beats as at 360 Hz (Se 99.88 %) in a third of the time.

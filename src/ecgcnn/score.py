@@ -226,8 +226,9 @@ def report(summary):
                          "as bxb counts them)")
     if summary.get("adapted"):
         a = summary["adapted"]
-        lines.append(f"  each record adapted to its own labelled beats ({sum(d['labelled'] for d in a.values())} "
-                     f"in {len(a)} records), left out of the scores with their learning period")
+        labelled = sum(d["labelled"] for d in a.values())
+        lines.append(f"  each record adapted to its own labelled beats ({labelled} in {len(a)} "
+                     "records), left out of the scores with their learning period")
     vf = summary.get("vf_episodes")
     if vf and vf["episodes"]:
         lines.append(f"  {vf['beats_excluded']} beats inside {vf['episodes']} reference-marked "
