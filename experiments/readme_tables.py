@@ -61,6 +61,33 @@ def noise_stress_table(scope="noisy"):
                                        for s in snrs) + " |"
 
 
+# Published patient-adaptive rows (issue 22): what each labelled, SVEB and VEB Se / +P.
+PUBLISHED_ADAPTIVE = [
+    ("de Chazal & Reilly 2006", "an expert's labels of each record's first beats",
+     "0.877 / 0.470", "0.943 / 0.962"),
+    ("Ince et al. 2009", "first 5 min", "0.635 / 0.537", "0.846 / 0.867"),
+    ("Kiranyaz et al. 2016 (1D-CNN)", "first 5 min", "0.646 / 0.621", "0.950 / 0.895"),
+]
+SETTING_NAMES = {"0": "none (the general model)", "5min": "every beat of the first 5 min"}
+
+
+def adaptive_table(name):
+    """The adaptive protocol's rows (metrics/inter_patient_svdb/<name>.json): per setting the
+    labelled beats per record and EC57 gross SVEB / VEB Se and +P, mean ± std over runs."""
+    d = load(f"metrics/inter_patient_svdb/{name}.json")
+    out = ["| labelled beats per record | runs | SVEB Se | SVEB +P | VEB Se | VEB +P | accuracy |",
+           "|---" * 7 + "|"]
+    for setting, r in d["settings"].items():
+        e = r["ec57"]
+        label = SETTING_NAMES.get(setting, f"k = {setting}, drawn from the first 5 min")
+        if setting == "5min":
+            label += f" (~{r['labelled_beats_per_record']:.0f})"
+        out.append(f"| {label} | {len(r['runs'])} | {spread(e['sveb'], 'se')} | "
+                   f"{spread(e['sveb'], 'ppv')} | {spread(e['veb'], 'se')} | "
+                   f"{spread(e['veb'], 'ppv')} | {spread(r, 'accuracy', 4)} |")
+    return out
+
+
 def main():
     print("| | seeds | accuracy | macro-F1 | S Se | S +P | S F1 | V Se | V +P | V F1 | N as F |")
     print("|---" * 11 + "|")
@@ -75,6 +102,12 @@ def main():
     for scope in ("noisy", "whole"):
         print(f"\nnoise stress test, {scope}:")
         print("\n".join(noise_stress_table(scope)))
+    for name in ("adaptive", "adaptive_cv"):
+        print(f"\n{name}:")
+        print("\n".join(adaptive_table(name)))
+    print("\npublished:")
+    for row in PUBLISHED_ADAPTIVE:
+        print("| " + " | ".join(row) + " |")
 
 
 if __name__ == "__main__":
