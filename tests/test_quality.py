@@ -19,7 +19,7 @@ from ecgcnn.extract import beats_from_signal, window_samples
 from ecgcnn.io import EcgError
 from ecgcnn.model import build_model
 from ecgcnn.params import load_params, validate
-from ecgcnn.predict import COLUMNS, predict_record
+from ecgcnn.predict import COLUMNS, predict_record, summary
 from ecgcnn.quality import add_quality, beat_quality, gate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -157,6 +157,15 @@ def test_predict_carries_the_models_gate(tmp_path):
     assert (on.loc[on["noisy"], "predicted"] == "Q").all()
     assert on["noisy"][noisy].mean() > 0.5 and not on["noisy"][clean].any()
     assert (on.loc[~on["noisy"], "predicted"] == off.loc[~on["noisy"], "predicted"]).all()
+    # The summary scores the calls the CSV holds: a gated beat is a Q call, whatever its
+    # probabilities say (here N, its reference class).
+    gated = off.copy()
+    gated.attrs = off.attrs
+    gated["reference"] = "N"
+    gated[["p_N", "p_S", "p_V", "p_F", "p_Q"]] = [1.0, 0.0, 0.0, 0.0, 0.0]
+    gated["predicted"] = "N"
+    gated.loc[gated.index[:5], "predicted"] = "Q"
+    assert f"accuracy {(len(gated) - 5) / len(gated):.2%} over {len(gated)} beats" in summary(gated)
 
 
 @pytest.mark.parametrize(("key", "value", "expected"), [

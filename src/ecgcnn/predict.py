@@ -379,7 +379,9 @@ def summary(frame):
         scored = frame[scorable(frame)]
         if len(scored):
             y = scored["reference"].map(CLASSES.index).to_numpy()
-            scores, _ = evaluation(y, scored[list(PROB_COLUMNS)].to_numpy())
+            # The predicted column, not the argmax: a beat the quality gate called Q is a Q call.
+            scores, _ = evaluation(y, scored[list(PROB_COLUMNS)].to_numpy(),
+                                   scored["predicted"].map(CLASSES.index).to_numpy())
             lines.append(f"accuracy {scores['accuracy']:.2%} over {len(scored)} beats with a "
                          f"reference class ({a['annotations']})")
             lines.append(f"  {'class':<6}{'ref':>7}{'pred':>7}{'Se':>9}{'+P':>9}")
