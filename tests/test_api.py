@@ -39,8 +39,9 @@ def test_classify_is_predicts_chain_and_model(record):
     beats, _, _ = read_beats(record)
     frame = api.classify(signal, fs, beats)
     want = predict_record(record, PACKAGED_DIR)
-    assert list(frame.columns) == list(COLUMNS)  # no reference: none was given
-    pd.testing.assert_frame_equal(frame, want[list(COLUMNS)])
+    # The packaged model carries the quality gate: its two columns, and no reference (none given).
+    assert list(frame.columns) == [*COLUMNS, "quality", "noisy"]
+    pd.testing.assert_frame_equal(frame, want.drop(columns="reference"))
     assert frame.attrs["source"] == "given"
 
 

@@ -44,7 +44,8 @@ def load(model=None):
 
 def classify_recording(recording, model=None, detect=False):
     """One row per classified beat of a `Recording` (see `predict.classify_recording`):
-    sample, time_s, predicted, p_N, p_S, p_V, p_F, p_Q, and reference when the recording
+    sample, time_s, predicted, p_N, p_S, p_V, p_F, p_Q, quality and noisy when the model has
+    a quality gate (the packaged one does), and reference when the recording
     has annotated classes. Beats are the annotated ones unless `detect`."""
     from .predict import classify_recording as classify_beats
 
