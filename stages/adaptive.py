@@ -10,7 +10,7 @@ import sys
 
 import numpy as np
 
-from ecgcnn.adaptive import jobs_of, print_table, run_jobs, write_outputs
+from ecgcnn.adaptive import jobs_of, score_jobs
 from ecgcnn.dataset import BEATS_PATH, seeds_of, split_path
 from ecgcnn.io import EcgError, load_arrays
 from ecgcnn.params import load_params
@@ -26,8 +26,7 @@ def main(protocol):
     seeds = seeds_of(params["models"], protocol)
     test = load_arrays(split_path(protocol))["test"]
     jobs = jobs_of("test", protocol, seeds, np.unique(beats["record"][test]).tolist())
-    runs, y_after = run_jobs(jobs, beats, {"adapt": params["adapt"]}, cfg)
-    print_table(write_outputs(protocol, "test", runs["adapt"], y_after, cfg, seeds))
+    score_jobs(protocol, "test", jobs, beats, params["adapt"], cfg, seeds)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ metrics/<protocol>/adaptive_cv.json, its plot and record-by-record table. DS2 is
 
 import sys
 
-from ecgcnn.adaptive import jobs_of, print_table, run_jobs, write_outputs
+from ecgcnn.adaptive import jobs_of, score_jobs
 from ecgcnn.dataset import BEATS_PATH
 from ecgcnn.io import EcgError, load_arrays
 from ecgcnn.params import load_params
@@ -20,8 +20,7 @@ def main(protocol):
                        "(dvc.yaml passes it)")
     seeds = params["cv"]["seeds"]
     jobs = jobs_of("cv", protocol, seeds, None, params["cv"]["folds"])
-    runs, y_after = run_jobs(jobs, load_arrays(BEATS_PATH), {"adapt": params["adapt"]}, cfg)
-    print_table(write_outputs(protocol, "cv", runs["adapt"], y_after, cfg, seeds))
+    score_jobs(protocol, "cv", jobs, load_arrays(BEATS_PATH), params["adapt"], cfg, seeds)
 
 
 if __name__ == "__main__":

@@ -34,11 +34,6 @@ from .records import read_header_fs
 ALL = "5min"  # the setting where every beat of the learning period is labelled
 
 
-def settings(ks):
-    """Names of the settings in report order: "0" (no labelled beat), each k, ALL."""
-    return ["0", *(str(k) for k in ks), ALL]
-
-
 def draw_rng(seed, draw, record):
     return np.random.default_rng([seed, draw, zlib.crc32(str(record).encode())])
 
@@ -224,6 +219,13 @@ def write_outputs(protocol, scope, runs, y_after, cfg, seeds):
         table, f"{protocol}, adapted to labelled beats: {where}, mean ± std over "
                f"{len(seeds)} seeds × {cfg['draws']} draws", cfg["learning_minutes"]))
     return table
+
+
+def score_jobs(protocol, scope, jobs, beats, adapt_cfg, cfg, seeds):
+    """One adaptive stage: every job's records adapted with params `adapt` (`adapt_cfg`) and
+    scored (run_jobs), the outputs written (write_outputs), the table printed."""
+    runs, y_after = run_jobs(jobs, beats, {"adapt": adapt_cfg}, cfg)
+    print_table(write_outputs(protocol, scope, runs["adapt"], y_after, cfg, seeds))
 
 
 def print_table(table):
