@@ -22,10 +22,11 @@ import optax
 from flax import nnx
 
 import ecgcnn.train
+from ecgcnn.checkpoint import model_config, save_model
 from ecgcnn.cv import check_folds
 from ecgcnn.cv_run import run_seed
 from ecgcnn.databases import extract_databases, extracted
-from ecgcnn.dataset import BEATS_PATH, CONDITIONS_PATH
+from ecgcnn.dataset import CONDITIONS_PATH, protocol_beats
 from ecgcnn.io import load_arrays
 from ecgcnn.params import load_params, merged
 from ecgcnn.robustness import conditions_dataset
@@ -44,6 +45,7 @@ CANDIDATES = {
     "no_f_upsample": ({"resample": {"max_upsample": 1}}, ()),
     "epochs10": ({"train": {"epochs": 10}}, ()),
     "smooth": ({}, ("label_smoothing",)),
+    "noisy": ({"split": {"noisy": True}}, ()),  # round 8: noisy copies of the training records
 }
 LABEL_SMOOTHING = 0.1
 NB_RR_BEATS = 3  # beats on each side whose RR features the rhythm path also reads
@@ -80,9 +82,10 @@ def smoothed_cross_entropy(graphdef, params, x, rr, y, shape_keep, dropout_key):
 
 
 def beats_for(params, extract_changed):
-    """(beats, recorded): the pipeline's, or extracted again under the candidate's params."""
+    """(beats, recorded): the pipeline's (with the noisy copies when split.noisy), or
+    extracted again under the candidate's params."""
     if not extract_changed:
-        return load_arrays(BEATS_PATH), load_arrays(CONDITIONS_PATH)
+        return protocol_beats(params["split"]["noisy"]), load_arrays(CONDITIONS_PATH)
     beats, _ = extract_databases(extracted(params["databases"]), params["extract"],
                                  progress=False)
     recorded = conditions_dataset("data/raw/mitdb", DS1, params["extract"],
@@ -97,6 +100,8 @@ def main():
     parser.add_argument("--protocol", default="inter_patient_svdb")
     parser.add_argument("--seeds", type=int, nargs="*", help="instead of params cv.seeds")
     parser.add_argument("--tiny", action="store_true", help="1 fold, 1 seed, 1 epoch")
+    parser.add_argument("--save-models", action="store_true",
+                        help="keep each model in OUTDIR/CANDIDATE/fold<f>/seed<s>")
     args = parser.parse_args()
     overrides, names = CANDIDATES[args.candidate]
     if "label_smoothing" in names:  # the train step looks its loss up when it is traced
@@ -119,7 +124,11 @@ def main():
     for fold in range(1 if args.tiny else len(folds)):
         for seed in seeds:
             start = time.perf_counter()
-            run, _, _ = run_seed(cfg, beats, recorded, folds, fold, seed)
+            run, model, train = run_seed(cfg, beats, recorded, folds, fold, seed)
+            if args.save_models:
+                save_model(os.path.join(out, f"fold{fold}", f"seed{seed}"), model, model_config(
+                    params["model"], params["extract"], train, args.protocol, seed,
+                    params["quality"]))
             with open(os.path.join(out, f"fold{fold}-seed{seed}.json"), "w") as f:
                 json.dump({"protocol": args.protocol, "candidate": args.candidate, **run}, f)
             print(args.candidate, "fold", fold, "seed", seed,

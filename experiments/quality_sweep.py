@@ -27,10 +27,10 @@ from pathlib import Path
 import numpy as np
 
 from ecgcnn.checkpoint import load_model
+from ecgcnn.detection import MATCH_TOLERANCE_S, detect_in_stretches, pair_beats
 from ecgcnn.extract import MAX_GAP_S, beats_from_signal
 from ecgcnn.filters import resample, valid_stretches
 from ecgcnn.params import load_params, merged
-from ecgcnn.predict import MATCH_TOLERANCE_S, detect_in_stretches, pair_beats
 from ecgcnn.quality import roughness
 from ecgcnn.recorded_noise import NST_RATIO, TRIM, noise_channels, sigamp_rms
 from ecgcnn.records import read_beats, read_signal

@@ -13,15 +13,12 @@ import numpy as np
 from ecgcnn.adaptive import jobs_of, score_jobs
 from ecgcnn.dataset import BEATS_PATH, seeds_of, split_path
 from ecgcnn.io import EcgError, load_arrays
-from ecgcnn.params import load_params
+from ecgcnn.params import load_params, stage_group
 
 
 def main(protocol):
     params = load_params(protocol=protocol)
-    cfg = params["adaptive"]
-    if protocol != cfg["protocol"]:
-        raise EcgError(f"protocol {protocol}: params adaptive.protocol is {cfg['protocol']} "
-                       "(dvc.yaml passes it)")
+    cfg = stage_group(params["adaptive"], "adaptive", protocol)
     beats = load_arrays(BEATS_PATH)
     seeds = seeds_of(params["models"], protocol)
     test = load_arrays(split_path(protocol))["test"]

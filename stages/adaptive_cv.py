@@ -9,15 +9,12 @@ import sys
 from ecgcnn.adaptive import jobs_of, score_jobs
 from ecgcnn.dataset import BEATS_PATH
 from ecgcnn.io import EcgError, load_arrays
-from ecgcnn.params import load_params
+from ecgcnn.params import load_params, stage_group
 
 
 def main(protocol):
     params = load_params(protocol=protocol)
-    cfg = params["adaptive"]
-    if protocol != cfg["protocol"]:
-        raise EcgError(f"protocol {protocol}: params adaptive.protocol is {cfg['protocol']} "
-                       "(dvc.yaml passes it)")
+    cfg = stage_group(params["adaptive"], "adaptive", protocol)
     seeds = params["cv"]["seeds"]
     jobs = jobs_of("cv", protocol, seeds, None, params["cv"]["folds"])
     score_jobs(protocol, "cv", jobs, load_arrays(BEATS_PATH), params["adapt"], cfg, seeds)

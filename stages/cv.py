@@ -13,7 +13,7 @@ import jax
 from ecgcnn.checkpoint import model_config, save_model
 from ecgcnn.cv import check_folds
 from ecgcnn.cv_run import run_seed
-from ecgcnn.dataset import BEATS_PATH, CONDITIONS_PATH, cv_models_dir, cv_path
+from ecgcnn.dataset import CONDITIONS_PATH, cv_models_dir, cv_path, protocol_beats
 from ecgcnn.io import EcgError, atomic_path, load_arrays, write_json
 from ecgcnn.params import load_params
 from ecgcnn.recorded_noise import training_noise
@@ -22,7 +22,7 @@ from ecgcnn.splits import training_records
 
 def main(protocol, fold):
     params = load_params(protocol=protocol, devices=jax.device_count())
-    beats = load_arrays(BEATS_PATH)
+    beats = protocol_beats(params["split"]["noisy"])
     training = training_records(beats["record"], beats["database"], params["split"]["extra_train"])
     folds = check_folds(params["cv"]["folds"], beats["record"], beats["label"], training)
     if not 0 <= fold < len(folds):

@@ -12,17 +12,14 @@ from ecgcnn import plots
 from ecgcnn.dataset import cv_models_dir
 from ecgcnn.io import EcgError, save_figure, write_csv, write_json
 from ecgcnn.noise_stress import over_seeds, score_fold_models
-from ecgcnn.params import load_params
+from ecgcnn.params import load_params, stage_group
 
 PLOTTED_SCOPES = ("noisy", "whole")
 
 
 def main(protocol):
     params = load_params(protocol=protocol)
-    cfg = params["noise_stress"]
-    if protocol != cfg["protocol"]:
-        raise EcgError(f"protocol {protocol}: params noise_stress.protocol is {cfg['protocol']} "
-                       "(dvc.yaml passes it)")
+    cfg = stage_group(params["noise_stress"], "noise_stress", protocol)
     folds, seeds, fold = params["cv"]["folds"], params["cv"]["seeds"], cfg["fold"]
     fold_dir = cv_models_dir(protocol, fold)
     runs = score_fold_models(f"data/raw/{cfg['database']}", fold_dir, seeds)

@@ -6,8 +6,8 @@ import numpy as np
 
 from ecgcnn import plots
 from ecgcnn.aami import class_counts
-from ecgcnn.dataset import BEATS_PATH, split_path
-from ecgcnn.io import EcgError, load_arrays, save_arrays, save_figure, write_csv
+from ecgcnn.dataset import protocol_beats, split_path
+from ecgcnn.io import EcgError, save_arrays, save_figure, write_csv
 from ecgcnn.params import load_params
 from ecgcnn.resample import resample_indices
 from ecgcnn.splits import split
@@ -15,7 +15,7 @@ from ecgcnn.splits import split
 
 def main(protocol):
     params = load_params(protocol=protocol)
-    beats = load_arrays(BEATS_PATH)
+    beats = protocol_beats(params["split"]["noisy"])
     labels = beats["label"]
     sets = split(beats, params["split"], protocol)
     resampled = resample_indices(sets["train"], labels, **params["resample"])

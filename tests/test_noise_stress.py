@@ -14,9 +14,9 @@ from test_any_database import write
 from test_predict import model_dir  # noqa: F401
 
 from ecgcnn import noise_stress as ns
+from ecgcnn.detection import pair_beats
 from ecgcnn.io import EcgError, save_figure
 from ecgcnn.plots import noise_stress_by_snr, noise_stress_figure, noise_stress_table
-from ecgcnn.predict import pair_beats
 
 NSTDB = SHARED_MITDB.parent / "nstdb"
 FS = 250

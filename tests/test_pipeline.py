@@ -24,6 +24,8 @@ TINY = {
     "evaluate": {"example_beats": 2},
     "cv": {"seeds": [0]},
     "adaptive": {"k": [2, 12], "draws": 2},
+    "noisy": {"records": ["101", "803"], "copies": 1},
+    "noise_cv": {"records": ["101", "109"], "snr_db": [12]},
 }
 TINY_MODELS = {"inter_patient-seed0": {"protocol": "inter_patient", "seed": 0},
                "inter_patient-seed3": {"protocol": "inter_patient", "seed": 3},
@@ -64,6 +66,7 @@ def tiny_repo(tmp_path_factory):
     params["models"] = TINY_MODELS
     params["protocols"]["inter_patient"]["train"]["epochs"] = INTER_EPOCHS
     params["protocols"]["inter_patient_svdb"]["train"]["epochs"] = 1
+    params["protocols"]["inter_patient_svdb"]["split"]["noisy"] = True
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     for stale in ("metrics", "plots", "dvc.lock"):  # the committed results must be regenerated
         shutil.rmtree(root / stale, ignore_errors=True) if stale != "dvc.lock" else \
@@ -151,6 +154,34 @@ def test_svdb_cv_covers_61_records_scores_each_database_and_keeps_fold_models(ti
     assert table[list("NSVFQ")].to_numpy().sum() == 51_002 + SVDB_BEATS
     for fold in range(5):
         assert (root / f"models/cv/inter_patient_svdb/fold{fold}/seed0/config.json").exists()
+
+
+def test_noisy_copies_train_inter_patient_svdb_and_never_test(tiny_repo):
+    root, _, _ = tiny_repo
+    noisy = json.loads((root / "metrics/noisy.json").read_text())
+    assert noisy["records"] == 2 and noisy["beats"] == sum(noisy[c] for c in "NSVFQ")
+    assert noisy["Q"] > 0  # detections in the noise, labelled unclassifiable
+    n_beats = len(np.load(root / "data/beats/beats.npz")["label"])
+    copies = np.load(root / "data/noisy/beats.npz")
+    assert sorted(set(copies["record"])) == ["101", "803"]
+    with_copies = np.load(root / "data/inter_patient_svdb/split.npz")
+    assert (with_copies["train_original"] >= n_beats).sum() == len(copies["label"])
+    assert with_copies["test"].max() < n_beats
+    assert np.load(root / "data/inter_patient/split.npz")["train_original"].max() < n_beats
+
+
+def test_noise_cv_scores_the_chosen_held_out_records_clean_and_in_noise(tiny_repo):
+    root, _, _ = tiny_repo
+    result = json.loads((root / "metrics/inter_patient_svdb/noise_cv.json").read_text())
+    assert result["records"] == 2 and list(result["snr"]) == ["12"]
+    assert result["sources"] == ["em_cv"] and result["seeds"] == [0]
+    clean, noisy = result["clean"], result["snr"]["12"]["noisy"]
+    # the same reference beats under both: noise is added to the signal, the beats stay
+    assert clean["reference_beats"]["mean"] == noisy["reference_beats"]["mean"] > 1000
+    assert noisy["qrs"]["ppv"]["mean"] < clean["qrs"]["ppv"]["mean"]  # noise adds detections
+    curve = pd.read_csv(root / "plots/inter_patient_svdb/noise_cv.csv")
+    assert list(curve["snr"]) == [12]
+    assert curve["veb_ppv"].iloc[0] == pytest.approx(noisy["veb"]["ppv"]["mean"])
 
 
 def test_ds1_models_are_scored_on_every_svdb_beat(tiny_repo):

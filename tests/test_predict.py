@@ -21,10 +21,11 @@ from ecgcnn.aami import CLASSES
 from ecgcnn.beats import RR_FEATURES
 from ecgcnn.checkpoint import save_model
 from ecgcnn.cli import main
+from ecgcnn.detection import detect_beats
 from ecgcnn.extract import window_samples
 from ecgcnn.model import build_model
 from ecgcnn.params import load_params
-from ecgcnn.predict import COLUMNS, detect_beats, predict_record
+from ecgcnn.predict import COLUMNS, predict_record
 from ecgcnn.readers import lead_units
 from ecgcnn.records import read_beats, read_signal
 from ecgcnn.train import fit

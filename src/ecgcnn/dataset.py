@@ -6,6 +6,23 @@ from .io import EcgError, load_arrays
 
 BEATS_PATH = "data/beats/beats.npz"
 CONDITIONS_PATH = "data/conditions/beats.npz"  # DS1 re-recorded (robustness.py)
+NOISY_PATH = "data/noisy/beats.npz"  # noisy copies of the training records (noisy.py)
+KEYS = ("x", "rr", "label", "symbol", "record", "sample", "database")
+
+
+def with_noisy(beats, noisy):
+    """The beats dataset followed by the noisy copies' beats, `noisy` marking those: every
+    index into the beats dataset means the same beat in both."""
+    out = {k: np.concatenate([beats[k], noisy[k]]) for k in KEYS}
+    out["noisy"] = np.arange(len(out["label"])) >= len(beats["label"])
+    return out
+
+
+def protocol_beats(noisy):
+    """The beats a protocol draws on: the beats dataset, and the noisy copies after it when
+    `noisy` (its params split.noisy; training only: splits.split, cv.fold_sets)."""
+    beats = load_arrays(BEATS_PATH)
+    return with_noisy(beats, load_arrays(NOISY_PATH)) if noisy else beats
 
 
 def split_path(protocol):
@@ -45,7 +62,10 @@ def subset(beats, idx):
 
 
 def load_sets(protocol, names=("train", "val", "test")):
-    """The named sets of a protocol, each a dict x, rr, y, record."""
+    """The named sets of a protocol, each a dict x, rr, y, record. Indices past the beats
+    dataset are noisy copies' (a training set with split.noisy)."""
     beats = load_arrays(BEATS_PATH)
     sets = load_arrays(split_path(protocol))
+    if any(len(sets[name]) and sets[name].max() >= len(beats["label"]) for name in names):
+        beats = with_noisy(beats, load_arrays(NOISY_PATH))
     return {name: subset(beats, sets[name]) for name in names}

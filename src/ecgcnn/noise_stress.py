@@ -9,7 +9,7 @@ and vary everywhere else, up to the end (`measured_stretches`; a test compares t
 Each record goes through `predict.predict_record(..., detect=True)`, the chain of
 `ecgcnn score --detect`, with the model given for its patient (one that never saw it, for an
 honest test). Its classified beats are paired one to one with the reference beats within
-150 ms (predict.pair_beats) and counted as bxb counts them (ec57.py), as `score --detect`
+150 ms (detection.pair_beats) and counted as bxb counts them (ec57.py), as `score --detect`
 does: paired beats in a 5x5 confusion matrix, reference beats no detected beat pairs with
 (`missed`) and detected beats with no reference beat (`extra`) per class, which count in the
 QRS and the VEB / SVEB Se and +P. A pair or a missed beat belongs to a scope by its
@@ -109,8 +109,8 @@ def beat_counts(detected, predicted, reference, ref_labels, matched, counted, co
 
 def record_counts(path, frame):
     """{scope: beat_counts} of one record's classified detected beats (predict's frame)."""
+    from .detection import MATCH_TOLERANCE_S, pair_beats
     from .episodes import inside, read_episodes
-    from .predict import MATCH_TOLERANCE_S, pair_beats
     from .records import read_beats
 
     fs, n = frame.attrs["fs"], frame.attrs["samples"]

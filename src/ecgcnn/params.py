@@ -161,6 +161,9 @@ class Split(Group):
     val_fraction: float = Field(gt=0, lt=1, description="intra_patient: fraction of the "
                                                         "remaining beats used for validation.")
     seed: int = Field(ge=0, description="intra_patient: random seed of the split.")
+    noisy: bool = Field(description="records method: the noisy copies of the training records "
+                                    "(params noisy, data/noisy/beats.npz) train too; never "
+                                    "validate or test.")
 
 
 class Resample(Group):
@@ -302,6 +305,39 @@ class Adaptive(Group):
     seed: int = Field(ge=0, description="Seed of the draws (with the record's name and the "
                                         "draw's number).")
 
+class Noisy(Group):
+    sources: Annotated[list[Literal["bw", "ma", "em"]], AfterValidator(distinct)] = Field(
+        min_length=1, description="nstdb noise records added to the copies (noisy.py): bw, ma "
+                                  "whole, em only in the stretches no noisy nstdb record adds.")
+    snr_db: Annotated[list[float], AfterValidator(distinct)] = Field(
+        min_length=1, description="SNRs in dB as nst defines them, one per noisy stretch, "
+                                  "cycled in a random order.")
+    stretch_s: float = Field(gt=0, description="Seconds of noise, then as many clean (nstdb: "
+                                               "120).")
+    copies: int = Field(ge=1, le=4, description="Noisy copies per record; odd copies start "
+                                                "with a clean stretch, so two cover it all.")
+    seed: int = Field(ge=0, description="Seed of the noise (with each record's name).")
+    rr_intact: bool = Field(description="Keep a copy's N and S beats only where no extra or "
+                                        "missed detection broke their RR features.")
+    records: list[Record] | None = Field(
+        min_length=1, description="Training records copied; null: every training record of "
+                                  "the extracted databases (never DS2).")
+
+
+class NoiseCV(Group):
+    protocol: Literal[PROTOCOLS] = Field(description="Whose CV fold models score their held-out "
+                                                     "records in noise.")
+    databases: Annotated[list[DatabaseName], AfterValidator(distinct)] = Field(
+        min_length=1, description="The held-out records scored: those of these databases.")
+    sources: Annotated[list[Literal["bw", "ma", "em_cv"]], AfterValidator(distinct)] = Field(
+        min_length=1, description="nstdb noise added (noisy.py): em_cv is em's first 5 minutes, "
+                                  "which neither the stress test nor training reads.")
+    snr_db: Annotated[list[float], AfterValidator(distinct)] = Field(
+        min_length=1, description="SNRs in dB (nst's), one condition each, besides clean.")
+    records: list[Record] | None = Field(
+        min_length=1, description="Only these held-out records; null: all of the databases.")
+
+
 class Quality(Group):
     threshold: float = Field(ge=0, lt=1, description="Beats whose quality index (quality.py, "
                              "in (0, 1]) is below this are called Q (unclassifiable); 0: off, "
@@ -376,6 +412,10 @@ class Params(Group):
                                            "adaptive_cv).")
     quality: Quality = Field(description="The signal-quality gate of predict, saved into every "
                                          "model's config.json.")
+    noisy: Noisy = Field(description="Noisy copies of the training records, detected beats "
+                                     "(stage noisy).")
+    noise_cv: NoiseCV = Field(description="The noise stress test on the cross-validation "
+                                          "(stage noise_cv).")
     protocols: Protocols
 
 
@@ -491,6 +531,28 @@ def quality_rules(cfg, extract):
         yield ("quality", "stop_s"), cfg["stop_s"], (
             f"must be inside the beat window: at or before extract.window_after_s = "
             f"{extract['window_after_s']:g}")
+
+
+def noisy_rules(params):
+    """Noisy copies are of training records and train only a records split; the CV's noise
+    test scores fold models on held-out records. Yields (path, value, why)."""
+    records = params["noisy"]["records"]
+    leaked = sorted({str(r) for r in records or ()} & set(DS2))
+    if leaked:
+        yield ("noisy", "records"), records, f"DS2 records {leaked}: never a training record"
+    cv = params["noise_cv"]
+    if merged(params, cv["protocol"])["split"]["method"] != "records":
+        yield ("noise_cv", "protocol"), cv["protocol"], (
+            "its split.method is not records: its models saw every patient")
+    unknown = [d for d in cv["databases"] if d not in params["databases"]]
+    if unknown:
+        yield ("noise_cv", "databases"), cv["databases"], (
+            f"{', '.join(unknown)} not in params databases")
+    for protocol in PROTOCOLS:
+        split = merged(params, protocol)["split"]
+        if split["noisy"] and split["method"] != "records":
+            yield (("protocols", protocol, "split", "noisy"), True,
+                   "noisy copies are of whole training records: records method only")
 
 
 def noise_stress_rules(params):
@@ -640,8 +702,17 @@ def validate(params, devices=None):
                      and loc[1] in own[loc[0]] else ())
             raise EcgError(f"params {dotted(where + loc)}={show(value)}: {reason}")
     for loc, value, reason in (*cross_database_rules(params), *noise_stress_rules(params),
-                                *adaptive_rules(params)):
+                                *adaptive_rules(params), *noisy_rules(params)):
         raise EcgError(f"params {dotted(loc)}={show(value)}: {reason}")
+
+
+def stage_group(cfg, group, protocol):
+    """params `group` (`cfg`) of a stage that dvc.yaml runs for params <group>.protocol,
+    passed on its command line: one clear error when the two differ."""
+    if protocol != cfg["protocol"]:
+        raise EcgError(f"protocol {protocol}: params {group}.protocol is {cfg['protocol']} "
+                       "(dvc.yaml passes it)")
+    return cfg
 
 
 def load_params(path="params.yaml", protocol=None, devices=None):

@@ -25,22 +25,24 @@ def training_records(records, databases, extra_train):
     return mask
 
 
-def split_records(records, databases, val_records, extra_train):
+def split_records(records, databases, val_records, extra_train, noisy=None):
     """Train on DS1 (plus `extra_train` databases) minus `val_records`, validate on those
     whole patients, test on DS2.
 
     Holding out whole patients makes early stopping reward what the test measures:
-    generalisation to people the model has never seen.
+    generalisation to people the model has never seen. Beats marked `noisy` (noisy copies)
+    may only train.
     """
     val_records = [str(r) for r in val_records]
     outside = sorted(set(val_records) - set(DS1))
     if outside:
         raise EcgError(f"params split.val_records: {outside} are not DS1 records; validation "
                        "must come from the training side")
+    clean = np.ones(len(records), bool) if noisy is None else ~noisy
     in_val = np.isin(records, val_records)
     in_train = training_records(records, databases, extra_train) & ~in_val
-    return {"train": np.flatnonzero(in_train), "val": np.flatnonzero(in_val),
-            "test": np.flatnonzero(np.isin(records, DS2))}
+    return {"train": np.flatnonzero(in_train), "val": np.flatnonzero(in_val & clean),
+            "test": np.flatnonzero(np.isin(records, DS2) & clean)}
 
 
 def split_intra_patient(labels, test_fraction, val_fraction, seed):
@@ -59,7 +61,8 @@ def split(beats, cfg, protocol):
     records, labels = beats["record"], beats["label"]
     databases = beats.get("database", np.full(len(records), "mitdb"))
     if cfg["method"] == "records":
-        sets = split_records(records, databases, cfg["val_records"], cfg["extra_train"])
+        sets = split_records(records, databases, cfg["val_records"], cfg["extra_train"],
+                             beats.get("noisy"))
     else:
         pool = np.flatnonzero(np.isin(databases, list(cfg["beats_from"])))
         if not len(pool):

@@ -1,0 +1,38 @@
+"""Round 8 (issue 20): the CV's noise stress test (stage noise_cv) for fold models the
+pipeline did not train, e.g. a candidate of experiments/cv_sweep.py --save-models.
+
+    python experiments/noise_cv.py MODELS OUT.json [--seeds 0 1 2]
+
+MODELS holds fold<f>/seed<s>/ model directories (models/cv/inter_patient_svdb: the
+pipeline's). Scored exactly as the noise_cv stage scores them (params noise_cv); writes its
+metrics JSON.
+"""
+
+import argparse
+
+from ecgcnn.io import write_json
+from ecgcnn.noise_cv import fold_jobs, result, score_folds
+from ecgcnn.params import load_params
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("models")
+    ap.add_argument("out")
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    args = ap.parse_args()
+    cfg = load_params()["noise_cv"]
+    params = load_params(protocol=cfg["protocol"])
+    jobs = fold_jobs(params["cv"]["folds"], params["databases"], cfg, args.models, args.seeds)
+    runs = score_folds(jobs, args.seeds, "data/raw/nstdb", cfg, params["extract"])
+    summary = result(runs, cfg)
+    write_json(args.out, {"models": args.models, "records": len(jobs), **summary,
+                          "per_seed": {str(s): r for s, r in runs.items()}})
+    for name, stats in [("clean", summary["clean"]),
+                        *((k, v["noisy"]) for k, v in summary["snr"].items())]:
+        print(name, *(f"{k} {stats[k][s]['mean']:.3f}" for k in ("veb", "sveb", "qrs")
+                      for s in ("se", "ppv")), f"accuracy {stats['accuracy']['mean']:.3f}")
+
+
+if __name__ == "__main__":
+    main()

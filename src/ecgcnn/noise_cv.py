@@ -1,0 +1,128 @@
+"""The noise stress test on a protocol's cross-validation: where noise handling is chosen.
+
+Each fold model scores its own held-out records (never DS2) with recorded noise added as
+nstdb adds it: from 5:00 on, 2 minutes on and 2 off (noise_stress.noisy_stretches), at one
+SNR per condition, scaled as WFDB's `nst` scales it (noisy.py). The beats are those wfdb GQRS
+detects, classified and gated as `ecgcnn predict` does them, counted as the noise_stress stage
+counts them, in the noisy stretches (and the same stretches of the clean record, `clean`).
+
+The noise is params noise_cv.sources, by default `em_cv`: the first 5 minutes of nstdb's
+electrode-motion record, which the stress test never adds (it adds em from 5:00 on) and the
+noisy training copies never read (their `em` is its 2-minute gaps). So the noise is the
+test's kind, never its stretches; the 12 noisy nstdb records stay for the stress test alone.
+"""
+
+from pathlib import Path
+
+import numpy as np
+
+from .aami import CLASSES
+from .noise_stress import beat_counts, noisy_stretches, over_runs, statistics, summed, within
+from .noisy import NST_RATIO, noise_for, noise_pieces, qrs_amplitude, seed_of
+
+CLEAN = "clean"
+Q = CLASSES.index("Q")
+
+
+def nstdb_like(signal, fs, amplitude, pieces, snr, rng):
+    """The signal with noise in nstdb's stretches at `snr` dB (CLEAN: none), each stretch a
+    random piece from a random offset."""
+    noisy = np.array(signal, dtype=np.float64)
+    if snr == CLEAN:
+        return noisy
+    for a, b in noisy_stretches(len(signal), fs):
+        piece = pieces[int(rng.integers(len(pieces)))]
+        noisy[a:b] += noise_for(piece, fs, b - a, rng) * amplitude * NST_RATIO * 10 ** (-snr / 20)
+    return noisy
+
+
+def classified(signal, fs, extract_cfg, models):
+    """(detected beats, [predicted classes per model]) as `predict --detect` makes them."""
+    from .detection import detect_in_stretches
+    from .extract import MAX_GAP_S, beats_from_signal
+    from .filters import valid_stretches
+    from .quality import gated_classes
+    from .train import predict_probs
+
+    filled, valid, _ = valid_stretches(signal, fs, MAX_GAP_S)
+    peaks = detect_in_stretches(filled, valid, fs, "mV")
+    x, rr, kept = beats_from_signal(signal, fs, peaks, extract_cfg)
+    return peaks[kept], [gated_classes(config, x, predict_probs(model, x, rr, 4096).argmax(1), Q)
+                         for model, config in models]
+
+
+def record_counts(path, lead, extract_cfg, models, pieces, conditions):
+    """{condition: [beat_counts per model]} of one record, its noisy stretches only (each
+    condition's noise drawn by the record's name and the condition's place in the list)."""
+    from .detection import MATCH_TOLERANCE_S, pair_beats
+    from .records import read_beats, read_signal
+
+    signal, fs, _ = read_signal(path, lead)
+    samples, labels, _ = read_beats(path, "atr", fs, len(signal))
+    amplitude = qrs_amplitude(signal, fs, samples, labels)
+    stretches = noisy_stretches(len(signal), fs)
+    out = {}
+    for i, condition in enumerate(conditions):
+        rng = seed_of(Path(path).name, i)
+        peaks, predictions = classified(nstdb_like(signal, fs, amplitude, pieces, condition,
+                                                   rng), fs, extract_cfg, models)
+        matched = pair_beats(peaks, samples, MATCH_TOLERANCE_S * fs)
+        out[condition] = [beat_counts(peaks, predicted, samples, labels.astype(np.int64),
+                                      matched, within(peaks, stretches),
+                                      within(samples, stretches)) for predicted in predictions]
+    return out
+
+
+def fold_jobs(folds, databases, cfg, models_root, seeds, raw_root="data/raw"):
+    """[(record path, lead, [model dirs])]: each held-out record of `folds` in the databases
+    of params noise_cv `cfg` (`databases`: params databases), with its fold's models
+    (`models_root`/fold<f>/seed<s>, s in `seeds`)."""
+    from .io import EcgError
+
+    chosen = None if cfg["records"] is None else {str(r) for r in cfg["records"]}
+    jobs = [(Path(raw_root) / db / str(record), databases[db]["lead"],
+             [Path(models_root) / f"fold{f}" / f"seed{s}" for s in seeds])
+            for f, fold in enumerate(folds) for db in cfg["databases"] for record in fold
+            if (Path(raw_root) / db / f"{record}.hea").is_file()
+            and (chosen is None or str(record) in chosen)]
+    missing = sorted((chosen or set()) - {path.name for path, _, _ in jobs})
+    if missing or not jobs:
+        raise EcgError(f"params noise_cv: {', '.join(missing) or 'no record'} among the held-out "
+                       f"records of the protocol's cv.folds in {', '.join(cfg['databases'])}")
+    return jobs
+
+
+def score_folds(jobs, seeds, nstdb_dir, cfg, extract_cfg, progress=True):
+    """{seed: {condition: statistics}}: `jobs` [(record path, lead, [model dirs, one per seed])]
+    (each record with its fold's models), params noise_cv `cfg`."""
+    from tqdm import tqdm
+
+    from .checkpoint import load_model
+
+    pieces = noise_pieces(nstdb_dir, cfg["sources"])
+    conditions = [CLEAN, *cfg["snr_db"]]
+    counts = {seed: {c: [] for c in conditions} for seed in seeds}
+    loaded = {}
+    for path, lead, model_dirs in tqdm(jobs, desc="noise cv", unit="record",
+                                       disable=not progress):
+        key = tuple(map(str, model_dirs))
+        if key not in loaded:  # one fold's models at a time
+            loaded = {key: [load_model(d) for d in model_dirs]}
+        by_condition = record_counts(path, lead, extract_cfg, loaded[key], pieces, conditions)
+        for condition, runs in by_condition.items():
+            for seed, c in zip(seeds, runs, strict=True):
+                counts[seed][condition].append(c)
+    return {seed: {name_of(c): statistics(summed(v)) for c, v in by_condition.items()}
+            for seed, by_condition in counts.items()}
+
+
+def name_of(condition):
+    return condition if condition == CLEAN else f"{condition:g}"
+
+
+def result(runs, cfg):
+    """metrics noise_cv.json: {"clean": spread stats, "snr": {snr: {"noisy": ...}}} (the shape
+    plots.noise_stress_* read), mean / std / min / max over seeds."""
+    spread = over_runs(list(runs.values()))
+    return {"clean": spread.pop(CLEAN), "snr": {k: {"noisy": v} for k, v in spread.items()},
+            "sources": cfg["sources"], "databases": cfg["databases"], "seeds": list(runs)}
