@@ -183,3 +183,19 @@ def test_rr_intact_copies_drop_n_and_s_beats_whose_rr_an_extra_detection_broke(t
     assert set(dropped.tolist()) <= {0, 1}  # only N and S beats go; V and Q all stay
     assert np.array_equal(np.sort(every["sample"][every["label"] >= 2]),
                           np.sort(intact["sample"][intact["label"] >= 2]))
+
+
+def test_the_cv_noise_goes_where_nstdb_puts_it_and_clean_is_the_record_itself():
+    from ecgcnn.noise_cv import CLEAN, nstdb_like
+
+    rng = np.random.default_rng(0)
+    pieces = [("em_cv:a", rng.normal(size=300 * FS), FS)]
+    signal = np.sin(np.arange(1000 * FS) / FS)
+    assert np.array_equal(nstdb_like(signal, FS, 1.0, pieces, CLEAN, rng), signal)
+    noisy = nstdb_like(signal, FS, 1.0, pieces, 12.0, rng)
+    added = noisy - signal
+    mask = np.zeros(len(signal), bool)
+    for a, b in noisy_stretches(len(signal), FS):
+        mask[a:b] = True
+    assert mask[300 * FS] and not mask[299 * FS] and not mask[420 * FS]  # 5:00 on, 7:00 off
+    assert (added[~mask] == 0).all() and (added[mask] != 0).all()

@@ -20,7 +20,7 @@ from ecgcnn.io import EcgError
 from ecgcnn.model import build_model
 from ecgcnn.params import load_params, validate
 from ecgcnn.predict import COLUMNS, predict_record, summary
-from ecgcnn.quality import add_quality, beat_quality, gate
+from ecgcnn.quality import add_quality, beat_quality
 
 ROOT = Path(__file__).resolve().parents[1]
 PARAMS = load_params(ROOT / "params.yaml")
@@ -86,15 +86,6 @@ def test_quality_does_not_depend_on_the_recording_rate_or_amplitude(beats):
     x, _, _ = beats_from_signal(3.0 * signal, 500, peaks, EXTRACT)
     assert np.median(quality_of(x)[:40]) == pytest.approx(np.median(quality_of(beats[0])[:40]),
                                                           abs=0.05)
-
-
-def test_the_gate_calls_low_quality_beats_q_and_leaves_the_others():
-    predicted = np.array(["N", "V", "S", "V", "N"], dtype=object)
-    quality = np.array([0.9, 0.2, 0.6, 0.8, 0.1])
-    out, noisy = gate(predicted, quality, 0.5, "Q")
-    assert out.tolist() == ["N", "Q", "S", "V", "Q"]
-    assert noisy.tolist() == [False, True, False, False, True]
-    assert gate(predicted, quality, 0.0, "Q")[0].tolist() == predicted.tolist()
 
 
 def frame_of(n):

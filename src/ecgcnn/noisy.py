@@ -8,6 +8,8 @@ it; wfdb GQRS detects the beats of the copy (predict's chain) and each detection
 noisy stretch becomes a training beat: the class of the reference beat it pairs with within
 150 ms, or **Q** (unclassifiable) when it pairs with none. So the model sees noisy real beats
 with their classes, the RR features extra detections break, and noise detections as Q.
+(`rr_intact`, off: N and S beats only where no extra or missed detection broke their RR
+features.)
 
 The noise is scaled as WFDB's `nst` scales it (recorded_noise.NST_RATIO): its RMS as
 `sigamp -r` measures it against the record's peak-to-peak normal-QRS amplitude as `sigamp -a`

@@ -59,14 +59,6 @@ def beat_quality(x, fs, window_before_s, cfg):
     return 1.0 / (1.0 + rough / pp ** 2)
 
 
-def gate(predicted, quality, threshold, unclassifiable):
-    """`predicted` (class names or indices) with every beat whose quality is below
-    `threshold` set to `unclassifiable` (Q); the mask of those beats. threshold 0: nothing
-    changes (quality is always > 0)."""
-    noisy = np.asarray(quality) < threshold
-    return np.where(noisy, unclassifiable, predicted), noisy
-
-
 def model_quality(config, x):
     """(quality per beat, the mask of beats the model's gate calls Q) of beat windows x, or
     (None, None) for a model without a gate (config.json `quality`) or with threshold 0."""
