@@ -47,9 +47,13 @@ def rows():
     yield "`intra_patient` random 80/20 (test)", load("metrics/intra_patient/seeds.json")
 
 
-def noise_stress_table(scope="noisy"):
-    """Rows of the noise stress test per SNR: Se / +P of QRS, VEB and SVEB, and accuracy."""
-    d = load("metrics/noise_stress.json")["snr"]
+def noise_stress_table(scope="noisy", path="metrics/noise_stress.json"):
+    """Rows of the noise stress test per SNR: Se / +P of QRS, VEB and SVEB, and accuracy; for
+    the CV's (noise_cv.json) a clean column first."""
+    result = load(path)
+    d = dict(result["snr"])
+    if "clean" in result:
+        d = {"clean": {scope: result["clean"]}, **d}
     snrs = list(d)
     yield "| SNR (dB) | " + " | ".join(s.replace("-", "−") for s in snrs) + " |"
     yield "|---" * (len(snrs) + 1) + "|"
@@ -102,6 +106,8 @@ def main():
     for scope in ("noisy", "whole"):
         print(f"\nnoise stress test, {scope}:")
         print("\n".join(noise_stress_table(scope)))
+    print("\nnoise stress test on the CV (noisy stretches):")
+    print("\n".join(noise_stress_table("noisy", "metrics/inter_patient_svdb/noise_cv.json")))
     for name in ("adaptive", "adaptive_cv"):
         print(f"\n{name}:")
         print("\n".join(adaptive_table(name)))
