@@ -27,12 +27,13 @@ from pathlib import Path
 import numpy as np
 
 from ecgcnn.checkpoint import load_model
-from ecgcnn.detection import MATCH_TOLERANCE_S, detect_in_stretches, pair_beats
-from ecgcnn.extract import MAX_GAP_S, beats_from_signal
-from ecgcnn.filters import resample, valid_stretches
+from ecgcnn.detection import MATCH_TOLERANCE_S, pair_beats
+from ecgcnn.extract import beats_from_signal
+from ecgcnn.filters import resample
+from ecgcnn.noisy import detected_beats, qrs_amplitude
 from ecgcnn.params import load_params, merged
 from ecgcnn.quality import roughness
-from ecgcnn.recorded_noise import NST_RATIO, TRIM, noise_channels, sigamp_rms
+from ecgcnn.recorded_noise import NST_RATIO, noise_channels, sigamp_rms
 from ecgcnn.records import read_beats, read_signal
 from ecgcnn.splits import DS2
 from ecgcnn.train import predict_probs
@@ -47,17 +48,6 @@ SEGMENTS = {"pre": (-0.25, -0.10), "pre_near": (-0.20, -0.08), "late": (0.30, 0.
 
 def database_of(record):
     return "mitdb" if int(record) < 300 else "svdb"
-
-
-def qrs_pp(signal, fs, samples, labels):
-    """Peak-to-peak QRS amplitude as `sigamp -a`: +-50 ms around the first 300 N beats,
-    the 5 % trimmed mean."""
-    half = int(round(0.05 * fs))
-    pp = [np.ptp(signal[s - half:s + half + 1]) for s, lab in zip(samples, labels, strict=True)
-          if lab == 0 and half <= s < len(signal) - half][:300]
-    pp = np.sort(np.asarray(pp)[np.isfinite(pp)])
-    cut = int(len(pp) * TRIM)
-    return float(np.mean(pp[cut:len(pp) - cut]))
 
 
 def noise_for(record, index, n, fs, bank):
@@ -97,13 +87,11 @@ def qrs_prominence(x, fs, window_before_s, half_s=0.05):
     return np.ptp(x[:, r - half:r + half + 1, 0], axis=1)
 
 
-def detected_beats(noisy, fs, samples, labels, cfg):
+def labelled_detections(noisy, fs, samples, labels, cfg):
     """(x, rr, reference class per classified detected beat (-1: none paired), missed
     reference beats per class) with wfdb GQRS as predict --detect runs it."""
-    filled, stretches, _ = valid_stretches(noisy, fs, MAX_GAP_S)
-    peaks = detect_in_stretches(filled, stretches, fs, "mV")
-    x, rr, kept = beats_from_signal(noisy, fs, peaks, cfg)
-    matched = pair_beats(peaks[kept], samples, MATCH_TOLERANCE_S * fs)
+    peaks, x, rr = detected_beats(noisy, fs, cfg)
+    matched = pair_beats(peaks, samples, MATCH_TOLERANCE_S * fs)
     unpaired = np.ones(len(samples), bool)
     unpaired[matched[matched >= 0]] = False
     return (x, rr, np.append(labels, -1)[matched],
@@ -117,13 +105,13 @@ def run_fold(fold, records, models, cfgs, bank, raw, detect=False, snrs=SNRS):
         cfg = cfgs[db]
         signal, fs, _ = read_signal(raw / db / record, cfg.get("lead"))
         samples, labels, _ = read_beats(raw / db / record, "atr", fs, len(signal))
-        pp = qrs_pp(signal, fs, samples, labels)
+        pp = qrs_amplitude(signal, fs, samples, labels)
         unit = noise_for(record, i, len(signal), fs, bank)
         for snr in snrs:
             noisy = signal if snr == CLEAN else signal + unit * (
                 pp * NST_RATIO * 10 ** (-snr / 20))
             if detect:
-                x, rr, label, missed = detected_beats(noisy, fs, samples, labels, cfg)
+                x, rr, label, missed = labelled_detections(noisy, fs, samples, labels, cfg)
             else:
                 x, rr, kept = beats_from_signal(noisy, fs, samples, cfg)
                 label, missed = labels[kept], np.zeros(5, np.int64)

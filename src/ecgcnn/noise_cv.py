@@ -18,7 +18,7 @@ import numpy as np
 
 from .aami import CLASSES
 from .noise_stress import beat_counts, noisy_stretches, over_runs, statistics, summed, within
-from .noisy import NST_RATIO, noise_for, noise_pieces, qrs_amplitude, seed_of
+from .noisy import add_noise, detected_beats, noise_pieces, qrs_amplitude, seed_of
 
 CLEAN = "clean"
 Q = CLASSES.index("Q")
@@ -32,23 +32,18 @@ def nstdb_like(signal, fs, amplitude, pieces, snr, rng):
         return noisy
     for a, b in noisy_stretches(len(signal), fs):
         piece = pieces[int(rng.integers(len(pieces)))]
-        noisy[a:b] += noise_for(piece, fs, b - a, rng) * amplitude * NST_RATIO * 10 ** (-snr / 20)
+        add_noise(noisy, a, b, piece, fs, amplitude, snr, rng)
     return noisy
 
 
 def classified(signal, fs, extract_cfg, models):
     """(detected beats, [predicted classes per model]) as `predict --detect` makes them."""
-    from .detection import detect_in_stretches
-    from .extract import MAX_GAP_S, beats_from_signal
-    from .filters import valid_stretches
     from .quality import gated_classes
     from .train import predict_probs
 
-    filled, valid, _ = valid_stretches(signal, fs, MAX_GAP_S)
-    peaks = detect_in_stretches(filled, valid, fs, "mV")
-    x, rr, kept = beats_from_signal(signal, fs, peaks, extract_cfg)
-    return peaks[kept], [gated_classes(config, x, predict_probs(model, x, rr, 4096).argmax(1), Q)
-                         for model, config in models]
+    peaks, x, rr = detected_beats(signal, fs, extract_cfg)
+    return peaks, [gated_classes(config, x, predict_probs(model, x, rr, 4096).argmax(1), Q)
+                   for model, config in models]
 
 
 def record_counts(path, lead, extract_cfg, models, pieces, conditions):

@@ -38,7 +38,7 @@ Q = CLASSES.index("Q")
 # features an extra or missed detection broke would teach it that prematurity means nothing.
 RR_DECIDES = (CLASSES.index("N"), CLASSES.index("S"))
 NOISE_DATABASE = "nstdb"
-EM_TEST_START_S, EM_STRETCH_S, EM_LENGTH_S = 300.0, 120.0, 1805.0  # nstdb: 30:05 records
+EM_TEST_START_S, EM_STRETCH_S = 300.0, 120.0  # nstdb: noise from 5:00, 2 min on / 2 off
 # The parts of em each use may read: (start, stop) seconds, never a stretch the test adds.
 EM_PARTS = {"em": [(EM_TEST_START_S + EM_STRETCH_S * (2 * i + 1),
                     EM_TEST_START_S + EM_STRETCH_S * (2 * i + 2)) for i in range(6)],
@@ -99,6 +99,26 @@ def noise_for(piece, fs, n, rng):
     return np.resize(np.roll(noise, -start), n)
 
 
+def add_noise(signal, start, stop, piece, fs, amplitude, snr, rng):
+    """Add a random stretch of `piece` to signal[start:stop] (in place) at `snr` dB as nst
+    scales it against the QRS `amplitude`."""
+    noise = noise_for(piece, fs, stop - start, rng)
+    signal[start:stop] += noise * amplitude * NST_RATIO * 10 ** (-snr / 20)
+
+
+def detected_beats(signal, fs, extract_cfg):
+    """(peaks, x, rr) of the beats `predict --detect` classifies in `signal`: GQRS in its
+    valid stretches, then the beats' own chain (those too near an edge dropped)."""
+    from .detection import detect_in_stretches
+    from .extract import MAX_GAP_S, beats_from_signal
+    from .filters import valid_stretches
+
+    filled, valid, _ = valid_stretches(signal, fs, MAX_GAP_S)
+    peaks = detect_in_stretches(filled, valid, fs, "mV")
+    x, rr, kept = beats_from_signal(signal, fs, peaks, extract_cfg)
+    return peaks[kept], x, rr
+
+
 def seed_of(record, seed):
     """A random generator for one record: the same noise for it in every run."""
     return np.random.default_rng([seed, zlib.crc32(str(record).encode())])
@@ -116,7 +136,7 @@ def noisy_copy(signal, fs, amplitude, pieces, cfg, phase, rng):
         mine = [p for p in pieces if p[0].split(":")[0] == source]
         piece = mine[int(rng.integers(len(mine)))]
         snr = float(snrs[i % len(snrs)])
-        noisy[a:b] += noise_for(piece, fs, b - a, rng) * amplitude * NST_RATIO * 10 ** (-snr / 20)
+        add_noise(noisy, a, b, piece, fs, amplitude, snr, rng)
         plan.append((a, b, snr, piece[0]))
     return noisy, plan
 
@@ -143,14 +163,9 @@ def copy_beats(signal, fs, samples, labels, symbols, noisy, plan, extract_cfg, r
     """The training beats of one noisy copy: dict x, rr, label, symbol, sample, snr of the
     detections inside its noisy stretches; with `rr_intact`, the N and S beats among them
     only where their RR features are true (intact_neighbours)."""
-    from .detection import MATCH_TOLERANCE_S, detect_in_stretches
-    from .extract import MAX_GAP_S, beats_from_signal
-    from .filters import valid_stretches
+    from .detection import MATCH_TOLERANCE_S
 
-    filled, valid, _ = valid_stretches(noisy, fs, MAX_GAP_S)
-    peaks = detect_in_stretches(filled, valid, fs, "mV")
-    x, rr, kept = beats_from_signal(noisy, fs, peaks, extract_cfg)
-    peaks = peaks[kept]
+    peaks, x, rr = detected_beats(noisy, fs, extract_cfg)
     label, matched = detected_classes(peaks, samples, labels, MATCH_TOLERANCE_S * fs)
     snr = np.full(len(peaks), np.nan, np.float32)
     for a, b, level, _ in plan:
