@@ -29,7 +29,8 @@ def main(protocol):
              f"held-out records, {', '.join(cfg['sources'])} noise, mean ± std over "
              f"{len(seeds)} seeds")
     save_figure(f"plots/{protocol}/noise_cv.png",
-                plots.noise_stress_figure(summary, title, ("noisy",)))
+                plots.noise_stress_figure(summary, title, ("noisy",),
+                                          f"{len(jobs)} records"))
 
 
 if __name__ == "__main__":

@@ -22,8 +22,9 @@ def main(protocol):
     save_arrays(split_path(protocol), train=resampled, train_original=sets["train"],
                 val=sets["val"], test=sets["test"])
 
-    counts = {"train": class_counts(labels[sets["train"]]),
-              "train resampled": class_counts(labels[resampled]),
+    copies = " (+ noisy copies)" if params["split"]["noisy"] else ""
+    counts = {f"train{copies}": class_counts(labels[sets["train"]]),
+              f"train resampled{copies}": class_counts(labels[resampled]),
               "val": class_counts(labels[sets["val"]]), "test": class_counts(labels[sets["test"]])}
     table = plots.distribution_table(counts)
     write_csv(f"plots/{protocol}/class_distribution.csv", table)

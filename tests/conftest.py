@@ -85,3 +85,9 @@ def assert_every_plot_rendered(root, page, screenshot):
     assert not [c for c in report["console"] if "ERROR" in c or "Uncaught" in c]
     assert Path(screenshot).stat().st_size > 10_000
     return report
+
+
+def pytest_collection_modifyitems(items):
+    """The end-to-end repro (the longest module, ~10 minutes) first: with `make test`'s two
+    pytest-xdist workers (one module each at a time) it then runs beside the others."""
+    items.sort(key=lambda item: item.path.name != "test_pipeline.py")

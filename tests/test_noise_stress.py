@@ -158,7 +158,10 @@ def test_over_seeds_gives_mean_and_std_of_every_statistic(tmp_path):
     assert list(wide.columns[:8]) == ["snr", "qrs_se", "qrs_ppv", "veb_se", "veb_ppv",
                                       "sveb_se", "sveb_ppv", "accuracy"]
     assert "veb_ppv_std" not in noise_stress_by_snr(fake_result(0.5, 0.9), "noisy")
-    save_figure(tmp_path / "seeds.png", noise_stress_figure(summary, "mean +- std"))
+    fig = noise_stress_figure(summary, "mean +- std", ("noisy",), "22 records")
+    assert fig.axes[0].get_ylabel() == "gross statistic (22 records pooled)"
+    assert [line.get_linestyle() for line in fig.axes[0].lines] == ["-", "-"]  # Se, +P: noisy
+    save_figure(tmp_path / "seeds.png", fig)
     assert (tmp_path / "seeds.png").stat().st_size > 10_000
 
 

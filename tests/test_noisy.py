@@ -199,3 +199,22 @@ def test_the_cv_noise_goes_where_nstdb_puts_it_and_clean_is_the_record_itself():
         mask[a:b] = True
     assert mask[300 * FS] and not mask[299 * FS] and not mask[420 * FS]  # 5:00 on, 7:00 off
     assert (added[~mask] == 0).all() and (added[mask] != 0).all()
+
+
+def test_noise_cv_scores_the_chosen_held_out_records_and_names_any_other(tmp_path):
+    from ecgcnn.noise_cv import fold_jobs
+
+    for record in ("101", "106"):
+        (tmp_path / "mitdb").mkdir(exist_ok=True)
+        (tmp_path / "mitdb" / f"{record}.hea").write_text("")
+    folds, databases = [["101"], ["106", "803"]], {"mitdb": {"lead": None}}
+    cfg = {"databases": ["mitdb"], "records": None}
+    jobs = fold_jobs(folds, databases, cfg, "models", [0, 2], raw_root=tmp_path)
+    assert [(p.name, [d.parts[-2:] for d in dirs]) for p, _, dirs in jobs] == [
+        ("101", [("fold0", "seed0"), ("fold0", "seed2")]),
+        ("106", [("fold1", "seed0"), ("fold1", "seed2")])]  # 803: no mitdb record
+    chosen = fold_jobs(folds, databases, {**cfg, "records": [106]}, "m", [0], raw_root=tmp_path)
+    assert [p.name for p, _, _ in chosen] == ["106"]
+    with pytest.raises(EcgError, match="noise_cv.records: 803, 999 are not held-out records"):
+        fold_jobs(folds, databases, {**cfg, "records": ["999", "803", "101"]}, "m", [0],
+                  raw_root=tmp_path)

@@ -244,6 +244,8 @@ def test_every_plot_has_data_and_the_curves_are_in_order(tiny_repo):
         assert list(loss["step"]) == list(range(1, train["epochs_run"] + 1))  # as train.json
     sets = pd.read_csv(root / "plots/inter_patient/class_distribution.csv")["set"]
     assert "val" not in set(sets)  # inter_patient has no validation patients: no empty series
+    sets = pd.read_csv(root / "plots/inter_patient_svdb/class_distribution.csv")["set"]
+    assert {"train (+ noisy copies)", "train resampled (+ noisy copies)", "test"} <= set(sets)
 
 
 def test_adaptive_scores_only_the_beats_after_the_learning_period(tiny_repo):

@@ -63,13 +63,12 @@ def check_folds(folds, records, labels, training):
     return folds
 
 
-def fold_sets(records, folds, fold, training, noisy=None):
+def fold_sets(records, folds, fold, training, noisy=False):
     """Index arrays: `train` = the training records minus fold `fold`'s, `test` = those
     (never a beat marked `noisy`: noisy copies only train)."""
     held_out = np.isin(records, folds[fold])
-    clean = np.ones(len(records), bool) if noisy is None else ~noisy
     return {"train": np.flatnonzero(training & ~held_out),
-            "test": np.flatnonzero(held_out & clean)}
+            "test": np.flatnonzero(held_out & ~np.asarray(noisy))}
 
 
 def pooled(runs, epoch=None, condition=None):

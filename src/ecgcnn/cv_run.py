@@ -23,7 +23,7 @@ def run_seed(cfg, beats, recorded, folds, fold, seed):
     `cfg`: the protocol's groups resample, model, train and cv.conditions, its training mask,
     the recorded-noise bank (`noise`, None: off) and `gate` ({extract, quality}: the quality
     gate `ecgcnn predict` applies, also applied here; None: off)."""
-    sets = fold_sets(beats["record"], folds, fold, cfg["training"], beats.get("noisy"))
+    sets = fold_sets(beats["record"], folds, fold, cfg["training"], beats.get("noisy", False))
     train = subset(beats, resample_indices(sets["train"], beats["label"], **cfg["resample"]))
     held_out = subset(beats, sets["test"])
     _, window, channels = train["x"].shape

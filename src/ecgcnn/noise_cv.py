@@ -18,7 +18,14 @@ import numpy as np
 
 from .aami import CLASSES
 from .noise_stress import beat_counts, noisy_stretches, over_runs, statistics, summed, within
-from .noisy import add_noise, detected_beats, noise_pieces, qrs_amplitude, seed_of
+from .noisy import (
+    add_noise,
+    detected_beats,
+    noise_pieces,
+    only_records,
+    qrs_amplitude,
+    seed_of,
+)
 
 CLEAN = "clean"
 Q = CLASSES.index("Q")
@@ -37,13 +44,26 @@ def nstdb_like(signal, fs, amplitude, pieces, snr, rng):
 
 
 def classified(signal, fs, extract_cfg, models):
-    """(detected beats, [predicted classes per model]) as `predict --detect` makes them."""
+    """(detected beats, [predicted classes per model]) as `predict --detect` makes them: a
+    second look without the detections called Q (second_look.py), then the quality gate."""
+    from .extract import beats_from_signal
     from .quality import gated_classes
+    from .second_look import second_look
     from .train import predict_probs
 
     peaks, x, rr = detected_beats(signal, fs, extract_cfg)
-    return peaks, [gated_classes(config, x, predict_probs(model, x, rr, 4096).argmax(1), Q)
-                   for model, config in models]
+
+    def beats_at(mask):
+        return beats_from_signal(signal, fs, peaks[mask], extract_cfg)
+
+    def calls(model, config):
+        def classify(x, rr):
+            return predict_probs(model, x, rr, 4096)
+
+        seen, _, probs, _ = second_look(x, rr, classify(x, rr), beats_at, classify)
+        return gated_classes(config, seen, probs.argmax(1), Q)  # noise detections: Q
+
+    return peaks, [calls(model, config) for model, config in models]
 
 
 def record_counts(path, lead, extract_cfg, models, pieces, conditions):
@@ -74,16 +94,16 @@ def fold_jobs(folds, databases, cfg, models_root, seeds, raw_root="data/raw"):
     (`models_root`/fold<f>/seed<s>, s in `seeds`)."""
     from .io import EcgError
 
-    chosen = None if cfg["records"] is None else {str(r) for r in cfg["records"]}
     jobs = [(Path(raw_root) / db / str(record), databases[db]["lead"],
              [Path(models_root) / f"fold{f}" / f"seed{s}" for s in seeds])
             for f, fold in enumerate(folds) for db in cfg["databases"] for record in fold
-            if (Path(raw_root) / db / f"{record}.hea").is_file()
-            and (chosen is None or str(record) in chosen)]
-    missing = sorted((chosen or set()) - {path.name for path, _, _ in jobs})
-    if missing or not jobs:
-        raise EcgError(f"params noise_cv: {', '.join(missing) or 'no record'} among the held-out "
-                       f"records of the protocol's cv.folds in {', '.join(cfg['databases'])}")
+            if (Path(raw_root) / db / f"{record}.hea").is_file()]
+    jobs = only_records(jobs, cfg["records"], lambda job: job[0].name, "noise_cv.records",
+                        f"held-out records of the protocol's cv.folds in "
+                        f"{', '.join(cfg['databases'])}")
+    if not jobs:
+        raise EcgError(f"params noise_cv: no held-out record of the protocol's cv.folds in "
+                       f"{', '.join(cfg['databases'])}")
     return jobs
 
 

@@ -223,13 +223,22 @@ def training_copies(databases, records, raw_root="data/raw"):
     from .protocols import PACED
     from .splits import DS2
 
-    chosen = None if records is None else {str(r) for r in records}
     out = [(name, db["lead"], Path(raw_root) / name / record)
            for name, db in databases.items() if db["extract"]
            for record in pinned_records(database_checksums(name, db["records"]))
-           if record not in set(DS2) | set(PACED) and (chosen is None or record in chosen)]
-    missing = sorted(chosen - {p.name for _, _, p in out}) if chosen else []
+           if record not in set(DS2) | set(PACED)]
+    return only_records(out, records, lambda item: item[2].name, "noisy.records",
+                        "training records of the extracted databases")
+
+
+def only_records(items, records, record_of, param, among):
+    """The `items` whose record name (`record_of(item)`) is in `records` (None: every item);
+    the records no item has are named in one error (params `param`, not `among`)."""
+    if records is None:
+        return items
+    chosen = {str(r) for r in records}
+    kept = [item for item in items if record_of(item) in chosen]
+    missing = sorted(chosen - {record_of(item) for item in kept})
     if missing:
-        raise EcgError(f"params noisy.records: {', '.join(missing)} are not training records "
-                       "of the extracted databases")
-    return out
+        raise EcgError(f"params {param}: {', '.join(missing)} are not {among}")
+    return kept

@@ -180,10 +180,10 @@ def noise_stress_by_snr(result, scope):
     return wide.sort_index(ascending=False).reset_index()
 
 
-def noise_stress_figure(result, title, scopes=("noisy", "whole")):
+def noise_stress_figure(result, title, scopes=("noisy", "whole"), pooled="both records"):
     """Each statistic against the SNR (cleanest on the left), one panel per kind: Se solid
     circles, +P open squares; one line style per scope (noisy stretches solid); over seeds,
-    a band of +- one std around the mean."""
+    a band of +- one std around the mean. `pooled`: the records each statistic pools."""
     table = noise_stress_table(result)
     styles = dict(zip(scopes, ("-", "--", ":"), strict=False))
     fig, axes = plt.subplots(1, len(NOISE_STATISTICS) + 1, figsize=(14, 3.6), sharey=True)
@@ -208,7 +208,7 @@ def noise_stress_figure(result, title, scopes=("noisy", "whole")):
         ax.invert_xaxis()  # clean on the left, noisier to the right
         ax.grid(alpha=0.3)
         ax.legend(loc="best", fontsize=7)
-    axes[0].set_ylabel("gross statistic (both records pooled)")
+    axes[0].set_ylabel(f"gross statistic ({pooled} pooled)")
     axes[0].set_ylim(0, 1.02)
     fig.suptitle(title, fontsize=11)
     fig.tight_layout()

@@ -30,6 +30,7 @@ from .readers import (
     read_recording,
     record_path,
 )
+from .second_look import second_look
 
 PREDICT_BATCH = 1024
 NOT_WFDB = (*EDF_SUFFIXES, *CSV_SUFFIXES, *NPY_SUFFIXES)  # their labels: FILE minus suffix.EXT
@@ -141,15 +142,16 @@ def classify_recording(recording, model, detect=False, warm_up=None, model_dir="
     def find(filled, stretches):
         return detect_in_stretches(filled, stretches, fs, recording.units)
 
-    try:
-        if signal is not None:
-            peaks, x, rr, kept, facts = beats_of_signal(signal, fs, None if detecting else
-                                                        ref_samples, find, cfg)
-        else:  # bounded memory: the record is read, detected and cut chunk by chunk
-            peaks, x, rr, kept, facts = beats_in_chunks(
-                recording.read_range, n, fs, cfg, None if detecting else ref_samples, find)
-    except EcgError as e:
-        raise EcgError(f"record {recording.name}: {e} (lead {recording.lead})") from e
+    def beats_at(given):
+        try:
+            if signal is not None:
+                return beats_of_signal(signal, fs, given, find, cfg)
+            # bounded memory: the record is read, detected and cut chunk by chunk
+            return beats_in_chunks(recording.read_range, n, fs, cfg, given, find)
+        except EcgError as e:
+            raise EcgError(f"record {recording.name}: {e} (lead {recording.lead})") from e
+
+    peaks, x, rr, kept, facts = beats_at(None if detecting else ref_samples)
     reference, matched = None, None
     if detecting:
         source = "detected by wfdb GQRS"
@@ -170,18 +172,28 @@ def classify_recording(recording, model, detect=False, warm_up=None, model_dir="
     if warm_up:
         warm_up.join()
     samples = np.asarray(peaks)[kept]
-    if labels is None:
-        probs = predict_probs(model, x, rr, batch_size=PREDICT_BATCH)
-    else:
+
+    def classify(x, rr):
+        return predict_probs(model, x, rr, batch_size=PREDICT_BATCH)
+
+    noise, probs = np.zeros(len(samples), dtype=bool), None
+    if detecting:  # detections called Q are noise: the others classified again without them
+        x, rr, probs, noise = second_look(x, rr, classify(x, rr),
+                                          lambda mask: beats_at(samples[mask])[1:4], classify)
+    if labels is not None:
         from .adapt import adapted_probs
 
         paired = pair_beats(labels[0], samples, MATCH_TOLERANCE_S * fs)
         used = paired >= 0
-        probs = adapted_probs(model, x, rr, paired[used], labels[1][used], labels[4])
+        adapted = adapted_probs(model, x, rr, paired[used], labels[1][used], labels[4])
+        probs = adapted if probs is None else np.where(noise[:, None], probs, adapted)
+    elif probs is None:
+        probs = classify(x, rr)
 
+    predicted = probs.argmax(1)  # a noise detection: Q, its first look's probabilities
     frame = pd.DataFrame({"sample": samples.astype(np.int64),
                           "time_s": np.round(samples / fs, 6),
-                          "predicted": np.asarray(CLASSES)[probs.argmax(1)]})
+                          "predicted": np.asarray(CLASSES)[predicted]})
     for k, column in enumerate(PROB_COLUMNS):
         frame[column] = np.round(probs[:, k].astype(np.float64), 6)
     add_quality(frame, x, config)  # the model's quality gate, if it has one: noisy beats -> Q
@@ -200,6 +212,7 @@ def classify_recording(recording, model, detect=False, warm_up=None, model_dir="
     frame.attrs = {
         "record": recording.name, "lead": recording.lead, "fs": fs, "samples": n,
         "source": source, "beats": len(peaks), "edge_dropped": int((~kept).sum()),
+        "noise_detections": int(noise.sum()),
         "filled_samples": facts["bridged"], "gaps": facts["gaps"], "note": recording.note,
         "chunked": signal is None,
         "annotations": recording.annotations if ref_labels is not None else None,
@@ -269,6 +282,9 @@ def summary(frame):
     if a.get("gaps"):
         lines.append(f"  {a['gaps']} longer gap(s) split the record: no beat or RR interval "
                      "across them")
+    if a.get("noise_detections"):
+        lines.append(f"  {a['noise_detections']} detection(s) called Q (noise, not beats): the "
+                     "other beats classified again without them")
     counts = frame["predicted"].value_counts()
     lines.append("predicted: " + ", ".join(f"{c} {int(counts.get(c, 0))}" for c in CLASSES)
                  + f" ({len(frame)} beats)")

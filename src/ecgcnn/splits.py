@@ -25,7 +25,7 @@ def training_records(records, databases, extra_train):
     return mask
 
 
-def split_records(records, databases, val_records, extra_train, noisy=None):
+def split_records(records, databases, val_records, extra_train, noisy=False):
     """Train on DS1 (plus `extra_train` databases) minus `val_records`, validate on those
     whole patients, test on DS2.
 
@@ -38,7 +38,7 @@ def split_records(records, databases, val_records, extra_train, noisy=None):
     if outside:
         raise EcgError(f"params split.val_records: {outside} are not DS1 records; validation "
                        "must come from the training side")
-    clean = np.ones(len(records), bool) if noisy is None else ~noisy
+    clean = ~np.asarray(noisy)
     in_val = np.isin(records, val_records)
     in_train = training_records(records, databases, extra_train) & ~in_val
     return {"train": np.flatnonzero(in_train), "val": np.flatnonzero(in_val & clean),
@@ -62,7 +62,7 @@ def split(beats, cfg, protocol):
     databases = beats.get("database", np.full(len(records), "mitdb"))
     if cfg["method"] == "records":
         sets = split_records(records, databases, cfg["val_records"], cfg["extra_train"],
-                             beats.get("noisy"))
+                             beats.get("noisy", False))
     else:
         pool = np.flatnonzero(np.isin(databases, list(cfg["beats_from"])))
         if not len(pool):
