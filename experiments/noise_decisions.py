@@ -28,7 +28,7 @@ SEEDS = (0, 1, 2)
 def dump(models_root, out):
     from ecgcnn.checkpoint import load_model
     from ecgcnn.detection import MATCH_TOLERANCE_S, pair_beats
-    from ecgcnn.noise_cv import CLEAN, fold_jobs, nstdb_like
+    from ecgcnn.noise_cv import CLEAN, fold_jobs, looks, nstdb_like
     from ecgcnn.noise_stress import noisy_stretches, within
     from ecgcnn.noisy import noise_pieces, qrs_amplitude, seed_of
     from ecgcnn.params import load_params
@@ -48,32 +48,14 @@ def dump(models_root, out):
         stretches = noisy_stretches(len(signal), fs)
         for i, condition in enumerate([CLEAN, *cfg["snr_db"]]):
             noisy = nstdb_like(signal, fs, amplitude, pieces, condition, seed_of(path.name, i))
-            peaks, first, second = looks(models, noisy, fs, extract)
+            peaks, runs = looks(noisy, fs, extract, models)
+            first, second = (np.stack([run[k] for run in runs]) for k in (0, 2))
             np.savez(out / f"{path.name}_{condition}.npz", peaks=peaks, fs=fs,
                      first=first, second=second,
                      matched=pair_beats(peaks, samples, MATCH_TOLERANCE_S * fs),
                      samples=samples, labels=labels.astype(np.int64),
                      counted=within(peaks, stretches), counted_ref=within(samples, stretches))
         print(path.name, flush=True)
-
-
-def looks(models, signal, fs, extract):
-    """(detected peaks, first-look and second-look probabilities [seed, beat, class])."""
-    from ecgcnn.extract import beats_from_signal
-    from ecgcnn.noisy import detected_beats
-    from ecgcnn.second_look import second_look
-    from ecgcnn.train import predict_probs
-
-    peaks, x, rr = detected_beats(signal, fs, extract)
-    first, second = [], []
-    for model in models:
-        def classify(x, rr, model=model):
-            return predict_probs(model, x, rr, 4096)
-
-        first.append(classify(x, rr))
-        second.append(second_look(x, rr, first[-1], lambda mask: beats_from_signal(
-            signal, fs, peaks[mask], extract), classify)[2])
-    return peaks, np.stack(first), np.stack(second)
 
 
 def q_nearby(run, calls, half_s=5.0):

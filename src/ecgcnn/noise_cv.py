@@ -43,11 +43,10 @@ def nstdb_like(signal, fs, amplitude, pieces, snr, rng):
     return noisy
 
 
-def classified(signal, fs, extract_cfg, models):
-    """(detected beats, [predicted classes per model]) as `predict --detect` makes them: a
-    second look without the detections called Q (second_look.py), then the quality gate."""
+def looks(signal, fs, extract_cfg, models):
+    """(detected beats, [(first-look probabilities, second-look inputs x, second-look
+    probabilities)] per model) as `predict --detect` computes them (second_look.py)."""
     from .extract import beats_from_signal
-    from .quality import gated_classes
     from .second_look import second_look
     from .train import predict_probs
 
@@ -56,14 +55,25 @@ def classified(signal, fs, extract_cfg, models):
     def beats_at(mask):
         return beats_from_signal(signal, fs, peaks[mask], extract_cfg)
 
-    def calls(model, config):
-        def classify(x, rr):
+    runs = []
+    for model in models:
+        def classify(x, rr, model=model):
             return predict_probs(model, x, rr, 4096)
 
-        seen, _, probs, _ = second_look(x, rr, classify(x, rr), beats_at, classify)
-        return gated_classes(config, seen, probs.argmax(1), Q)  # noise detections: Q
+        first = classify(x, rr)
+        seen, _, second, _ = second_look(x, rr, first, beats_at, classify)
+        runs.append((first, seen, second))
+    return peaks, runs
 
-    return peaks, [calls(model, config) for model, config in models]
+
+def classified(signal, fs, extract_cfg, models):
+    """(detected beats, [predicted classes per model]) as `predict --detect` makes them: the
+    second look's calls (noise detections: Q), then the quality gate."""
+    from .quality import gated_classes
+
+    peaks, runs = looks(signal, fs, extract_cfg, [model for model, _ in models])
+    return peaks, [gated_classes(config, seen, second.argmax(1), Q)
+                   for (_, config), (_, seen, second) in zip(models, runs, strict=True)]
 
 
 def record_counts(path, lead, extract_cfg, models, pieces, conditions):

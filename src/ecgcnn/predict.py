@@ -176,24 +176,24 @@ def classify_recording(recording, model, detect=False, warm_up=None, model_dir="
     def classify(x, rr):
         return predict_probs(model, x, rr, batch_size=PREDICT_BATCH)
 
-    noise, probs = np.zeros(len(samples), dtype=bool), None
+    noise = np.zeros(len(samples), dtype=bool)
     if detecting:  # detections called Q are noise: the others classified again without them
         x, rr, probs, noise = second_look(x, rr, classify(x, rr),
                                           lambda mask: beats_at(samples[mask])[1:4], classify)
+    elif labels is None:
+        probs = classify(x, rr)
     if labels is not None:
         from .adapt import adapted_probs
 
         paired = pair_beats(labels[0], samples, MATCH_TOLERANCE_S * fs)
         used = paired >= 0
         adapted = adapted_probs(model, x, rr, paired[used], labels[1][used], labels[4])
-        probs = adapted if probs is None else np.where(noise[:, None], probs, adapted)
-    elif probs is None:
-        probs = classify(x, rr)
+        # a noise detection keeps the general model's Q
+        probs = np.where(noise[:, None], probs, adapted) if detecting else adapted
 
-    predicted = probs.argmax(1)  # a noise detection: Q, its first look's probabilities
     frame = pd.DataFrame({"sample": samples.astype(np.int64),
                           "time_s": np.round(samples / fs, 6),
-                          "predicted": np.asarray(CLASSES)[predicted]})
+                          "predicted": np.asarray(CLASSES)[probs.argmax(1)]})
     for k, column in enumerate(PROB_COLUMNS):
         frame[column] = np.round(probs[:, k].astype(np.float64), 6)
     add_quality(frame, x, config)  # the model's quality gate, if it has one: noisy beats -> Q
