@@ -46,6 +46,7 @@ CANDIDATES = {
     "epochs10": ({"train": {"epochs": 10}}, ()),
     "smooth": ({}, ("label_smoothing",)),
     "noisy": ({"split": {"noisy": True}}, ()),  # round 8: noisy copies of the training records
+    "record_balance": ({"resample": {"record_balance": 1.0}}, ()),  # round 10: records alike
 }
 LABEL_SMOOTHING = 0.1
 NB_RR_BEATS = 3  # beats on each side whose RR features the rhythm path also reads

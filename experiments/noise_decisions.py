@@ -88,13 +88,18 @@ RULES = {
 }
 
 
-def rules(directory):
-    runs = {Path(f).stem: dict(np.load(f)) for f in sorted(glob.glob(f"{directory}/*.npz"))}
+def load(directory):
+    """{record_condition: dump} of a `dump` directory."""
+    return {Path(f).stem: dict(np.load(f)) for f in sorted(glob.glob(f"{directory}/*.npz"))}
+
+
+def table(runs, rules):
+    """Markdown rows: each rule's VEB Se / +P and accuracy per condition, mean over seeds."""
     conditions = sorted({k.split("_")[1] for k in runs}, key=lambda c: (c != "clean", -float(
         c if c != "clean" else 0)))
     print("| rule | " + " | ".join(f"{c}: VEB Se / +P, acc." for c in conditions) + " |")
     print("|---" * (len(conditions) + 1) + "|")
-    for name, rule in RULES.items():
+    for name, rule in rules.items():
         cells = []
         for c in conditions:
             stats = [statistics(summed([
@@ -104,7 +109,11 @@ def rules(directory):
             se, ppv, acc = (np.mean([f(x) for x in stats]) for f in (
                 lambda x: x["veb"]["se"], lambda x: x["veb"]["ppv"], lambda x: x["accuracy"]))
             cells.append(f"{se:.3f} / {ppv:.3f}, {acc:.3f}")
-        print(f"| {name} | " + " | ".join(cells) + " |")
+        print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
+
+
+def rules(directory):
+    table(load(directory), RULES)
 
 
 def main():

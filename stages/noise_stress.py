@@ -28,7 +28,8 @@ def main(protocol):
             "seeds": seeds, "models": fold_dir}
     write_json("metrics/noise_stress.json", {**head, "snr": summary["snr"], "all": summary["all"],
                                              "scopes": summary["scopes"],
-                                             "tolerance_ms": summary["tolerance_ms"]})
+                                             "tolerance_ms": summary["tolerance_ms"],
+                                             "vf_detected_s": summary["vf_detected_s"]})
     write_json("metrics/noise_stress_records.json", {
         **head, "records": summary["records"],
         "per_seed": {str(seed): run["records"] for seed, run in runs.items()}})

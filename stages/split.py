@@ -18,7 +18,8 @@ def main(protocol):
     beats = protocol_beats(params["split"]["noisy"])
     labels = beats["label"]
     sets = split(beats, params["split"], protocol)
-    resampled = resample_indices(sets["train"], labels, **params["resample"])
+    resampled = resample_indices(sets["train"], labels, **params["resample"],
+                                 records=beats["record"])
     save_arrays(split_path(protocol), train=resampled, train_original=sets["train"],
                 val=sets["val"], test=sets["test"])
 

@@ -122,6 +122,7 @@ def test_score_synthetic_noise_stress(tmp_path, model_dir, short_protocol):  # n
     noisy = result["snr"]["-6"]
     assert noisy["noisy"]["qrs"]["ppv"] < noisy["from_5min"]["qrs"]["ppv"] or \
         noisy["noisy"]["qrs"]["se"] < noisy["from_5min"]["qrs"]["se"]  # the noise costs
+    assert result["vf_detected_s"] == {"24": 0.0, "-6": 0.0}  # white noise is no flutter
 
     table = noise_stress_table(result)
     assert set(table["statistic"]) == {"qrs_se", "qrs_ppv", "veb_se", "veb_ppv", "sveb_se",
@@ -139,7 +140,7 @@ def fake_result(veb_ppv, accuracy):
     by_scope = dict.fromkeys(ns.SCOPES, stats)
     return {"snr": {"24": by_scope, "-6": by_scope}, "all": by_scope,
             "records": {"118e24": {"snr": 24, "model": "m", **by_scope}},
-            "scopes": {}, "tolerance_ms": 150}
+            "scopes": {}, "tolerance_ms": 150, "vf_detected_s": {"24": 0.0, "-6": veb_ppv * 10}}
 
 
 def test_over_seeds_gives_mean_and_std_of_every_statistic(tmp_path):
@@ -150,6 +151,7 @@ def test_over_seeds_gives_mean_and_std_of_every_statistic(tmp_path):
                                                    "max": 0.9}  # the seed where defined
     assert summary["snr"]["-6"]["whole"]["sveb"]["se"] is None  # never defined
     assert set(summary["records"]["118e24"]) == set(ns.SCOPES)  # no snr, no model
+    assert summary["vf_detected_s"]["-6"]["mean"] == pytest.approx(6.0)
 
     wide = noise_stress_by_snr(summary, "noisy")
     assert wide["snr"].tolist() == [24, -6]

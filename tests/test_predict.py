@@ -172,7 +172,8 @@ def test_detection_when_there_are_no_annotations(tmp_path, model_dir):
     path, peaks, _ = write_record(tmp_path, annotate=False)
     frame = predict_record(path, model_dir)
     check_frame(frame, FS)
-    assert list(frame.columns) == list(COLUMNS)  # no reference without annotations
+    # no reference without annotations; detected beats say whether they lie in detected VF
+    assert list(frame.columns) == [*COLUMNS, "vf_detected"] and not frame["vf_detected"].any()
     assert found_within(peaks[2:-2], frame["sample"], 0.15, FS) == 1.0
     assert frame.attrs["source"] == "detected by wfdb GQRS"
 
@@ -195,7 +196,8 @@ def test_cli_on_a_real_record_with_detection_and_plot(tmp_path, model_dir, capsy
     err = capsys.readouterr().err
     assert "detected by wfdb GQRS" in err and "accuracy" in err and "Se" in err
     frame = pd.read_csv(out)
-    assert list(frame.columns) == [*COLUMNS, "reference"]
+    assert list(frame.columns) == [*COLUMNS, "vf_detected", "reference"]
+    assert not frame["vf_detected"].any()  # a real record without flutter: no VF found
     reference, _, _ = read_beats(REAL)
     assert found_within(reference, frame["sample"], 0.15, 360) >= 0.99
     assert png.stat().st_size > 10_000

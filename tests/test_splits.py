@@ -116,6 +116,26 @@ def test_resampling_touches_only_the_given_indices_and_keeps_originals():
     assert np.array_equal(out, resample_indices(train, labels, "both", 1000, 5, seed=0))
 
 
+def test_record_balance_draws_records_alike():
+    # Record 1 has 2 000 N beats, record 2 only 50 (a patient with a rare morphology).
+    records = np.array([1] * 2000 + [2] * 50 + [1] * 300)
+    labels = np.array([0] * 2050 + [2] * 300, dtype=np.int8)
+    train = np.arange(len(labels))
+    alike = resample_indices(train, labels, "down", 100, 1, 0, record_balance=1.0,
+                             records=records)
+    uniform = resample_indices(train, labels, "down", 100, 1, 0, records=records)
+    assert np.sum(records[alike] == 2) >= 30  # up to half of the 100 N draws: record 2's
+    assert np.sum(records[uniform] == 2) <= 10  # about 100 * 50 / 2050
+    assert len(set(alike)) == len(alike) == 200  # down-sampling: no beat twice
+    assert np.array_equal(alike, resample_indices(train, labels, "down", 100, 1, 0,
+                                                  record_balance=1.0, records=records))
+    up = resample_indices(train, labels, "up", 3000, 2, 0, record_balance=1.0, records=records)
+    assert set(train[labels == 0]) <= set(up)  # up-sampling still keeps every original
+    assert np.sum(records[up] == 2) > 2 * 50  # and its copies favour the small record
+    with pytest.raises(EcgError, match="record_balance"):
+        resample_indices(train, labels, "down", 100, 1, 0, record_balance=1.0)
+
+
 def test_bad_resample_strategy_is_named():
     with pytest.raises(EcgError, match="resample.strategy"):
         resample_indices(np.arange(3), np.zeros(3, np.int8), "smote", 10, 2, 0)

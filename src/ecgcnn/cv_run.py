@@ -24,7 +24,9 @@ def run_seed(cfg, beats, recorded, folds, fold, seed):
     the recorded-noise bank (`noise`, None: off) and `gate` ({extract, quality}: the quality
     gate `ecgcnn predict` applies, also applied here; None: off)."""
     sets = fold_sets(beats["record"], folds, fold, cfg["training"], beats.get("noisy", False))
-    train = subset(beats, resample_indices(sets["train"], beats["label"], **cfg["resample"]))
+    drawn = resample_indices(sets["train"], beats["label"], **cfg["resample"],
+                             records=beats["record"])
+    train = subset(beats, drawn)
     held_out = subset(beats, sets["test"])
     _, window, channels = train["x"].shape
     model = build_model(cfg["model"], window, channels, train["rr"].shape[1], seed=seed)

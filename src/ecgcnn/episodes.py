@@ -12,6 +12,8 @@ every count) is followed here:
   detection statistics;
 - a `!` outside a marked episode is not a beat (aami.py): a beat detected on it is an extra
   beat, as bxb counts it (its `amap` gives a flutter wave no beat class).
+
+Episodes found in the signal, without annotations (vf_detection.py), are described here too.
 """
 
 import numpy as np
@@ -66,7 +68,7 @@ def flagged(beats):
 
 
 def clock(seconds):
-    minutes, seconds = divmod(seconds, 60)
+    minutes, seconds = divmod(round(seconds, 1), 60)  # 59.96 s is 1:00.0, not 0:60.0
     return f"{int(minutes)}:{seconds:04.1f}"
 
 
@@ -78,3 +80,58 @@ def describe(episodes, waves, fs, beats_inside, annotations):
             f"{annotations} ([ ... ]): {spans}; {waves} flutter wave(s) (!) in them; "
             f"{beats_inside} beat(s) inside flagged (vf_episode) and left out of the scores, "
             "as bxb does")
+
+
+def describe_detected(episodes, fs, beats_inside):
+    """One summary line: the episodes vf_detection found in the signal."""
+    from .vf_detection import LEAKAGE_VF
+
+    spans = ", ".join(f"{clock(a / fs)}-{clock(b / fs)}" for a, b in episodes)
+    return (f"{len(episodes)} ventricular flutter/fibrillation episode(s) detected in the "
+            f"signal (VF filter leakage < {LEAKAGE_VF}): {spans}; {beats_inside} beat(s) "
+            "inside called Q and flagged (vf_detected)")
+
+
+def covered(episodes, others):
+    """Samples of `episodes` that lie in one of `others` (both [k, 2], ends included)."""
+    total = 0
+    for a, b in episodes:
+        for c, d in others:
+            total += max(0, min(b, d) - max(a, c) + 1)
+    return int(total)
+
+
+def overlapping(episodes, others):
+    """How many of `episodes` overlap one of `others` at least one sample."""
+    return int(sum(any(a <= d and c <= b for c, d in others) for a, b in episodes))
+
+
+def detection_counts(detected, marked):
+    """VF episode counts of one record, detected episodes against the marked ones: any
+    overlap makes a pair, as WFDB's epicmp (EC38's VF comparison) rules, over the whole
+    record (epicmp starts at 5:00 by default; this detector learns nothing). Summed over
+    records (`detection_scores`): episode Se = found / marked, +P = true / detected;
+    duration Se = overlap / marked_samples, +P = overlap / detected_samples."""
+    detected, marked = np.asarray(detected).reshape(-1, 2), np.asarray(marked).reshape(-1, 2)
+    return {"marked": len(marked), "detected": len(detected),
+            "found": overlapping(marked, detected), "true": overlapping(detected, marked),
+            "marked_samples": int((marked[:, 1] - marked[:, 0] + 1).sum()),
+            "detected_samples": int((detected[:, 1] - detected[:, 0] + 1).sum()),
+            "overlap_samples": covered(detected, marked)}
+
+
+def detection_scores(counts):
+    """Episode and duration Se / +P (None where nothing to divide) of summed counts."""
+    total = {k: sum(c[k] for c in counts) for k in DETECTION_KEYS}
+
+    def ratio(a, b):
+        return total[a] / total[b] if total[b] else None
+
+    return {"episode_se": ratio("found", "marked"), "episode_ppv": ratio("true", "detected"),
+            "duration_se": ratio("overlap_samples", "marked_samples"),
+            "duration_ppv": ratio("overlap_samples", "detected_samples"), **total}
+
+
+DETECTION_KEYS = ("marked", "detected", "found", "true", "marked_samples", "detected_samples",
+                  "overlap_samples")
+

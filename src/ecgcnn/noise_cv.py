@@ -68,22 +68,29 @@ def looks(signal, fs, extract_cfg, models):
 
 def classified(signal, fs, extract_cfg, models):
     """(detected beats, [predicted classes per model]) as `predict --detect` makes them: the
-    second look's calls (noise detections: Q), then the quality gate."""
+    second look's calls (noise detections: Q), the quality gate, then Q inside detected
+    ventricular flutter / fibrillation."""
+    from .episodes import inside
     from .quality import gated_classes
+    from .vf_detection import detect_vf
 
     peaks, runs = looks(signal, fs, extract_cfg, [model for model, _ in models])
-    return peaks, [gated_classes(config, seen, second.argmax(1), Q)
+    flutter = inside(peaks, detect_vf(lambda a, b: signal[a:b], len(signal), fs))
+    return peaks, [np.where(flutter, Q, gated_classes(config, seen, second.argmax(1), Q))
                    for (_, config), (_, seen, second) in zip(models, runs, strict=True)]
 
 
 def record_counts(path, lead, extract_cfg, models, pieces, conditions):
-    """{condition: [beat_counts per model]} of one record, its noisy stretches only (each
-    condition's noise drawn by the record's name and the condition's place in the list)."""
+    """{condition: [beat_counts per model]} of one record, its noisy stretches outside marked
+    VF episodes only, as noise_stress counts (each condition's noise drawn by the record's
+    name and the condition's place in the list)."""
     from .detection import MATCH_TOLERANCE_S, pair_beats
+    from .episodes import inside, read_episodes
     from .records import read_beats, read_signal
 
     signal, fs, _ = read_signal(path, lead)
     samples, labels, _ = read_beats(path, "atr", fs, len(signal))
+    episodes, _ = read_episodes(path, "atr", fs, len(signal))
     amplitude = qrs_amplitude(signal, fs, samples, labels)
     stretches = noisy_stretches(len(signal), fs)
     out = {}
@@ -93,8 +100,9 @@ def record_counts(path, lead, extract_cfg, models, pieces, conditions):
                                                    rng), fs, extract_cfg, models)
         matched = pair_beats(peaks, samples, MATCH_TOLERANCE_S * fs)
         out[condition] = [beat_counts(peaks, predicted, samples, labels.astype(np.int64),
-                                      matched, within(peaks, stretches),
-                                      within(samples, stretches)) for predicted in predictions]
+                                      matched, within(peaks, stretches) & ~inside(peaks, episodes),
+                                      within(samples, stretches) & ~inside(samples, episodes))
+                          for predicted in predictions]
     return out
 
 

@@ -143,10 +143,12 @@ def summed(counts):
     return {key: sum(c[key] for c in counts) for key in ("cm", "missed", "extra")}
 
 
-def noise_stress_result(counts, models):
+def noise_stress_result(counts, models, vf_seconds=None):
     """{"records": {name: {snr, model, scope: statistics}}, "snr": {snr: {scope: statistics
     of its records pooled}}, "all": {scope: statistics of every record pooled}, "scopes":
-    descriptions} from {name: record_counts}."""
+    descriptions, "vf_detected_s": {snr: seconds}} from {name: record_counts} and {name:
+    seconds of ventricular flutter / fibrillation detected (vf_detection.py; nstdb has
+    none: every second is a false alarm)}."""
     records = {name: {"snr": snr_of(name), "model": str(models[patient_of(name)]),
                       **{s: statistics(c[s]) for s in SCOPES}} for name, c in counts.items()}
     snrs = sorted({snr_of(name) for name in counts}, reverse=True)
@@ -158,7 +160,9 @@ def noise_stress_result(counts, models):
         "noisy": f"the noisy stretches: from {NOISE_START_S:g} s, {STRETCH_S:g} s on, "
                  f"{STRETCH_S:g} s off", "whole": "every beat of the record",
         "from_5min": f"from {NOISE_START_S:g} s on (bxb's default start)"},
-        "tolerance_ms": 150}
+        "tolerance_ms": 150,
+        "vf_detected_s": {str(snr): float(sum(v for name, v in (vf_seconds or {}).items()
+                                              if snr_of(name) == snr)) for snr in snrs}}
 
 
 def score_noise_stress(nstdb_dir, model_dirs, records=NOISY_RECORDS, progress=True):
@@ -174,13 +178,14 @@ def score_noise_stress(nstdb_dir, model_dirs, records=NOISY_RECORDS, progress=Tr
     if missing:
         raise EcgError(f"model_dirs: no model for patient(s) {', '.join(missing)}")
     models = {patient: load_model(d) for patient, d in model_dirs.items()}
-    counts = {}
+    counts, vf_seconds = {}, {}
     for name in tqdm(records, desc="noise stress", unit="record", disable=not progress):
         path = Path(nstdb_dir) / name
         patient = patient_of(name)
         frame = predict_record(path, model_dirs[patient], detect=True, model=models[patient])
         counts[name] = record_counts(path, frame)
-    return noise_stress_result(counts, model_dirs)
+        vf_seconds[name] = sum(b - a + 1 for a, b in frame.attrs["vf_detected"]) / frame.attrs["fs"]
+    return noise_stress_result(counts, model_dirs, vf_seconds)
 
 
 def spread_of(values):
@@ -210,7 +215,8 @@ def over_seeds(results):
                for r in results]
     return {"snr": over_runs([r["snr"] for r in results]),
             "all": over_runs([r["all"] for r in results]), "records": over_runs(records),
-            "scopes": results[0]["scopes"], "tolerance_ms": results[0]["tolerance_ms"]}
+            "scopes": results[0]["scopes"], "tolerance_ms": results[0]["tolerance_ms"],
+            "vf_detected_s": over_runs([r["vf_detected_s"] for r in results])}
 
 
 def score_fold_models(nstdb_dir, fold_dir, seeds, progress=True):

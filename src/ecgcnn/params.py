@@ -174,6 +174,9 @@ class Resample(Group):
     max_upsample: int = Field(ge=1, description="Cap on up-sampling: at most this many times "
                                                 "a class's own size.")
     seed: int = Field(ge=0, description="Random seed of the resampling.")
+    record_balance: float = Field(ge=0, le=1, description="Draws weighted by the beat's "
+                                  "record's count of its class ** -record_balance: 0 every "
+                                  "beat alike, 1 every record alike.")
 
 
 class Model(Group):

@@ -19,7 +19,7 @@ import pandas as pd
 from .aami import CLASSES
 from .checkpoint import load_model
 from .detection import MATCH_TOLERANCE_S, detect_in_stretches, pair_beats
-from .episodes import describe, flagged, inside
+from .episodes import describe, describe_detected, detection_counts, flagged, inside
 from .filters import valid_stretches
 from .io import EcgError
 from .readers import (
@@ -31,6 +31,7 @@ from .readers import (
     record_path,
 )
 from .second_look import second_look
+from .vf_detection import detect_vf
 
 PREDICT_BATCH = 1024
 NOT_WFDB = (*EDF_SUFFIXES, *CSV_SUFFIXES, *NPY_SUFFIXES)  # their labels: FILE minus suffix.EXT
@@ -197,6 +198,10 @@ def classify_recording(recording, model, detect=False, warm_up=None, model_dir="
     for k, column in enumerate(PROB_COLUMNS):
         frame[column] = np.round(probs[:, k].astype(np.float64), 6)
     add_quality(frame, x, config)  # the model's quality gate, if it has one: noisy beats -> Q
+    vf = detect_vf(recording.part, n, fs) if detecting else None
+    if vf is not None:  # flutter / fibrillation waves are not beats: unclassifiable
+        frame["vf_detected"] = inside(samples, vf)
+        frame["predicted"] = frame["predicted"].where(~frame["vf_detected"], "Q")
     if reference is not None:
         ref = np.asarray(reference)[kept]
         frame["reference"] = pd.Series(np.asarray(CLASSES)[np.maximum(ref, 0)]).where(ref >= 0)
@@ -218,7 +223,10 @@ def classify_recording(recording, model, detect=False, warm_up=None, model_dir="
         "annotations": recording.annotations if ref_labels is not None else None,
         "episodes": {"marked": episodes.tolist(), "flutter_waves": waves,
                      "annotations": recording.episode_file} if len(episodes) else None,
+        "vf_detected": vf.tolist() if vf is not None else None,
     }
+    if vf is not None and recording.episode_file:  # an annotation file: its episodes (or none)
+        frame.attrs["vf_detection"] = detection_counts(vf, episodes)
     if labels is not None:
         frame.attrs["adapted"] = {
             "annotations": labels[2], "labelled": int(used.sum()), "unpaired": int((~used).sum()),
@@ -297,6 +305,9 @@ def summary(frame):
         e = a["episodes"]
         lines.append("  " + describe(np.asarray(e["marked"]), e["flutter_waves"], a["fs"],
                                      int(flagged(frame).sum()), e["annotations"]))
+    if a.get("vf_detected"):
+        lines.append("  " + describe_detected(np.asarray(a["vf_detected"]), a["fs"],
+                                              int(frame["vf_detected"].sum())))
     if a.get("adapted"):
         d = a["adapted"]
         lines.append(f"adapted to {d['labelled']} labelled beats ({d['annotations']}: "
@@ -331,12 +342,16 @@ def default_start(frame, seconds):
 
 
 def shade_episodes(ax, attrs, lo, hi):
-    """The annotated VF episodes between samples lo and hi, shaded."""
-    marked = [(a, b) for a, b in (attrs.get("episodes") or {}).get("marked", [])
-              if a < hi and b >= lo]
-    for i, (a, b) in enumerate(marked):
-        ax.axvspan(max(a, lo) / attrs["fs"], min(b, hi) / attrs["fs"], color="tab:orange",
-                   alpha=0.15, label=None if i else "VF episode (annotated)")
+    """The VF episodes between samples lo and hi, shaded: annotated ones, and those
+    vf_detection found (hatched)."""
+    kinds = (("annotated", (attrs.get("episodes") or {}).get("marked", []), {"alpha": 0.15}),
+             ("detected", attrs.get("vf_detected") or [],
+              {"alpha": 0.5, "hatch": "//", "fill": False}))
+    for kind, episodes, style in kinds:
+        shown = [(a, b) for a, b in episodes if a < hi and b >= lo]
+        for i, (a, b) in enumerate(shown):
+            ax.axvspan(max(a, lo) / attrs["fs"], min(b, hi) / attrs["fs"], color="tab:orange",
+                       label=None if i else f"VF episode ({kind})", **style)
 
 
 def plot_stretch(recording, frame, start_s=None, seconds=10.0):

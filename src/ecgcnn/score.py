@@ -164,6 +164,7 @@ def summarise(beats, frames, failed, model_dir):
             "unpaired": {"missed": dict(zip(CLASSES, missed.tolist(), strict=True)),
                          "extra": dict(zip(CLASSES, extra.tolist(), strict=True))},
             "detection": detection_scores(frames), "vf_episodes": vf_episodes(beats, frames),
+            "vf_detection": vf_detection(frames),
             "adapted": {n: {k: v for k, v in f.attrs["adapted"].items() if k != "config"}
                         for n, f in frames.items() if f.attrs.get("adapted")} or None}
 
@@ -177,6 +178,18 @@ def vf_episodes(beats, frames):
     inside = int(flagged(beats).sum()) if len(beats) else 0
     return {"records": marked, "episodes": sum(len(e) for e in marked.values()),
             "beats_excluded": inside}
+
+
+def vf_detection(frames):
+    """With detection: the detected VF episodes against the marked ones (episodes.py),
+    pooled and per record (None when nothing was detected against annotations)."""
+    from .episodes import detection_scores
+
+    counts = {n: f.attrs["vf_detection"] for n, f in frames.items() if "vf_detection" in f.attrs}
+    if not counts:
+        return None
+    return {**detection_scores(counts.values()),
+            "records": {n: c for n, c in counts.items() if c["marked"] or c["detected"]}}
 
 
 def per_record_table(beats, frames):
@@ -234,6 +247,12 @@ def report(summary):
         lines.append(f"  {vf['beats_excluded']} beats inside {vf['episodes']} reference-marked "
                      f"VF episode(s) ([ ... ], {len(vf['records'])} record(s)) left out of "
                      "every beat and detection statistic, as bxb does")
+    vf = summary.get("vf_detection")
+    if vf and (vf["marked"] or vf["detected"]):
+        lines.append(f"  VF episodes detected {vf['detected']} (beats inside called Q), marked "
+                     f"{vf['marked']}: episode Se {fmt(vf['episode_se'])}  +P "
+                     f"{fmt(vf['episode_ppv'])}, duration Se {fmt(vf['duration_se'])}  +P "
+                     f"{fmt(vf['duration_ppv'])} (any overlap, as epicmp)")
     if summary["detection"]:
         d = summary["detection"]
         lines.append(f"  QRS detection Se {fmt(d['se'])}  +P {fmt(d['ppv'])} "

@@ -33,7 +33,8 @@ def training_beats(beats, params, settings, tiny):
         idx = np.arange(min(settings["growth_beats"], len(beats["label"])))
     else:
         sets = split(beats, params["split"], "inter_patient")
-        idx = resample_indices(sets["train"], beats["label"], **params["resample"])
+        idx = resample_indices(sets["train"], beats["label"], **params["resample"],
+                               records=beats["record"])
     return subset(beats, np.random.default_rng(0).permutation(idx))  # fractions mix classes
 
 
