@@ -13,7 +13,13 @@ DS2, the reserved SVDB records and nstdb's noisy records are never read.
 import argparse
 from pathlib import Path
 
-from ecgcnn.episodes import covered, detection_counts, detection_scores, read_episodes
+from ecgcnn.episodes import (
+    covered,
+    detection_counts,
+    detection_scores,
+    duration,
+    read_episodes,
+)
 from ecgcnn.noise_cv import nstdb_like
 from ecgcnn.noisy import noise_pieces, qrs_amplitude, seed_of
 from ecgcnn.params import load_params
@@ -27,8 +33,7 @@ def found(signal, fs):
 
 
 def false_seconds(detected, marked, fs):
-    length = (detected[:, 1] - detected[:, 0] + 1).sum() if len(detected) else 0
-    return (length - covered(detected, marked)) / fs
+    return (duration(detected) - covered(detected, marked)) / fs
 
 
 def training_records(params):

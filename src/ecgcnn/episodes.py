@@ -21,6 +21,9 @@ import numpy as np
 from .records import read_annotations
 
 NO_EPISODES = np.zeros((0, 2), dtype=np.int64)
+# detection_counts' keys: summed over records by detection_scores
+DETECTION_KEYS = ("marked", "detected", "found", "true", "marked_samples", "detected_samples",
+                  "overlap_samples")
 
 
 def episodes_of(samples, symbols, length=None):
@@ -92,6 +95,12 @@ def describe_detected(episodes, fs, beats_inside):
             "inside called Q and flagged (vf_detected)")
 
 
+def duration(episodes):
+    """Samples inside `episodes` ([k, 2], ends included; they do not overlap)."""
+    episodes = np.asarray(episodes).reshape(-1, 2)
+    return int((episodes[:, 1] - episodes[:, 0] + 1).sum())
+
+
 def covered(episodes, others):
     """Samples of `episodes` that lie in one of `others` (both [k, 2], ends included)."""
     total = 0
@@ -115,8 +124,7 @@ def detection_counts(detected, marked):
     detected, marked = np.asarray(detected).reshape(-1, 2), np.asarray(marked).reshape(-1, 2)
     return {"marked": len(marked), "detected": len(detected),
             "found": overlapping(marked, detected), "true": overlapping(detected, marked),
-            "marked_samples": int((marked[:, 1] - marked[:, 0] + 1).sum()),
-            "detected_samples": int((detected[:, 1] - detected[:, 0] + 1).sum()),
+            "marked_samples": duration(marked), "detected_samples": duration(detected),
             "overlap_samples": covered(detected, marked)}
 
 
@@ -130,8 +138,3 @@ def detection_scores(counts):
     return {"episode_se": ratio("found", "marked"), "episode_ppv": ratio("true", "detected"),
             "duration_se": ratio("overlap_samples", "marked_samples"),
             "duration_ppv": ratio("overlap_samples", "detected_samples"), **total}
-
-
-DETECTION_KEYS = ("marked", "detected", "found", "true", "marked_samples", "detected_samples",
-                  "overlap_samples")
-

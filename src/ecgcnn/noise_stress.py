@@ -172,6 +172,7 @@ def score_noise_stress(nstdb_dir, model_dirs, records=NOISY_RECORDS, progress=Tr
     from tqdm import tqdm
 
     from .checkpoint import load_model
+    from .episodes import duration
     from .predict import predict_record
 
     missing = sorted({patient_of(r) for r in records} - set(model_dirs))
@@ -184,7 +185,7 @@ def score_noise_stress(nstdb_dir, model_dirs, records=NOISY_RECORDS, progress=Tr
         patient = patient_of(name)
         frame = predict_record(path, model_dirs[patient], detect=True, model=models[patient])
         counts[name] = record_counts(path, frame)
-        vf_seconds[name] = sum(b - a + 1 for a, b in frame.attrs["vf_detected"]) / frame.attrs["fs"]
+        vf_seconds[name] = duration(frame.attrs["vf_detected"]) / frame.attrs["fs"]
     return noise_stress_result(counts, model_dirs, vf_seconds)
 
 

@@ -199,7 +199,7 @@ def classify_recording(recording, model, detect=False, warm_up=None, model_dir="
         frame[column] = np.round(probs[:, k].astype(np.float64), 6)
     add_quality(frame, x, config)  # the model's quality gate, if it has one: noisy beats -> Q
     vf = detect_vf(recording.part, n, fs) if detecting else None
-    if vf is not None:  # flutter / fibrillation waves are not beats: unclassifiable
+    if detecting:  # flutter / fibrillation waves are not beats: unclassifiable
         frame["vf_detected"] = inside(samples, vf)
         frame["predicted"] = frame["predicted"].where(~frame["vf_detected"], "Q")
     if reference is not None:
@@ -225,7 +225,7 @@ def classify_recording(recording, model, detect=False, warm_up=None, model_dir="
                      "annotations": recording.episode_file} if len(episodes) else None,
         "vf_detected": vf.tolist() if vf is not None else None,
     }
-    if vf is not None and recording.episode_file:  # an annotation file: its episodes (or none)
+    if detecting and recording.episode_file:  # an annotation file: its episodes (or none)
         frame.attrs["vf_detection"] = detection_counts(vf, episodes)
     if labels is not None:
         frame.attrs["adapted"] = {

@@ -41,10 +41,15 @@ def leakage(x):
     return float(np.abs(a + b).sum() / (np.abs(a) + np.abs(b)).sum())
 
 
+def window_samples(fs):
+    """(window length, step) in samples at `fs`."""
+    return int(round(WINDOW_S * fs)), max(1, int(round(STEP_S * fs)))
+
+
 def window_leakage(x, fs):
     """(window starts, leakages) of the windows of WINDOW_S every STEP_S over `x`, which
     has been conditioned (`conditioned`)."""
-    size, step = int(round(WINDOW_S * fs)), max(1, int(round(STEP_S * fs)))
+    size, step = window_samples(fs)
     starts = np.arange(0, len(x) - size + 1, step, dtype=np.int64)
     return starts, np.array([leakage(x[a:a + size]) for a in starts])
 
@@ -72,8 +77,7 @@ def merged(starts, size):
 def detect_vf(part, n, fs):
     """Detected VF / flutter episodes [k, 2] (first, last sample, int64) of a lead of `n`
     samples at `fs`, read by `part(start, stop)` READ_S at a time (memory bounded)."""
-    size = int(round(WINDOW_S * fs))
-    step = max(1, int(round(STEP_S * fs)))
+    size, step = window_samples(fs)
     chunk = max(step, int(READ_S * fs) // step * step)
     found = []
     for start in range(0, n, chunk):
