@@ -1,11 +1,15 @@
-"""Round 8 (issue 20): the CV's noise stress test (stage noise_cv) for fold models the
-pipeline did not train, e.g. a candidate of experiments/cv_sweep.py --save-models.
+"""Rounds 8 and 11 (issue 20): the CV's noise stress test (stage noise_cv) for fold models the
+pipeline did not train, e.g. a candidate of experiments/cv_sweep.py --save-models, or with
+other params averaging.
 
     python experiments/noise_cv.py MODELS OUT.json [--seeds 0 1 2]
+        [--neighbours K] [--strength H] [--span START END] [--records 118 203 ...]
 
 MODELS holds fold<f>/seed<s>/ model directories (models/cv/inter_patient_svdb: the
-pipeline's). Scored exactly as the noise_cv stage scores them (params noise_cv); writes its
-metrics JSON.
+pipeline's). Scored exactly as the noise_cv stage scores them (params noise_cv; params
+averaging unless overridden: --neighbours 0 is no averaging); writes its metrics JSON.
+Round 11's grid: `--records 118 119 203 109 208 108` (the records of most false V calls)
+with --strength 0.1 ... 2, then the whole CV for the two best.
 """
 
 import argparse
@@ -20,14 +24,22 @@ def main():
     ap.add_argument("models")
     ap.add_argument("out")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ap.add_argument("--neighbours", type=int)
+    ap.add_argument("--strength", type=float)
+    ap.add_argument("--span", type=float, nargs=2, metavar=("START_S", "END_S"))
+    ap.add_argument("--records", type=int, nargs="+", help="only these held-out records")
     args = ap.parse_args()
     cfg = load_params()["noise_cv"]
+    cfg["records"] = args.records or cfg["records"]
     params = load_params(protocol=cfg["protocol"])
+    averaging = {**params["averaging"], **{k: v for k, v in [
+        ("neighbours", args.neighbours), ("strength", args.strength),
+        ("span_s", args.span)] if v is not None}}
     jobs = fold_jobs(params["cv"]["folds"], params["databases"], cfg, args.models, args.seeds)
-    runs = score_folds(jobs, args.seeds, "data/raw/nstdb", cfg, params["extract"])
+    runs = score_folds(jobs, args.seeds, "data/raw/nstdb", cfg, params["extract"], averaging)
     summary = result(runs, cfg)
-    write_json(args.out, {"models": args.models, "records": len(jobs), **summary,
-                          "per_seed": {str(s): r for s, r in runs.items()}})
+    write_json(args.out, {"models": args.models, "records": len(jobs), "averaging": averaging,
+                          **summary, "per_seed": {str(s): r for s, r in runs.items()}})
     for name, stats in [("clean", summary["clean"]),
                         *((k, v["noisy"]) for k, v in summary["snr"].items())]:
         print(name, *(f"{k} {stats[k][s]['mean']:.3f}" for k in ("veb", "sveb", "qrs")

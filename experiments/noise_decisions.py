@@ -4,7 +4,8 @@
     python experiments/noise_decisions.py rules DIR          # the table of rules, seconds
 
 `dump` runs the CV noise test (params noise_cv, as the noise_cv stage: each fold model of
-MODELS/fold<f>/seed<s> on its held-out records, em_cv in nstdb's stretches) and keeps, per
+MODELS/fold<f>/seed<s> on its held-out records, em_cv in nstdb's stretches; params averaging
+too, which round 9's dump predates: `averaging.neighbours: 0` reproduces it) and keeps, per
 record and condition, every detection's class probabilities from each seed's model at the
 first look and at the second (second_look.py), with the reference pairing. `rules` scores
 decision rules on those probabilities, counted as the stage counts them (no quality gate),
@@ -48,7 +49,7 @@ def dump(models_root, out):
         stretches = noisy_stretches(len(signal), fs)
         for i, condition in enumerate([CLEAN, *cfg["snr_db"]]):
             noisy = nstdb_like(signal, fs, amplitude, pieces, condition, seed_of(path.name, i))
-            peaks, runs = looks(noisy, fs, extract, models)
+            peaks, runs = looks(noisy, fs, extract, models, params["averaging"])
             first, second = (np.stack([run[k] for run in runs]) for k in (0, 2))
             np.savez(out / f"{path.name}_{condition}.npz", peaks=peaks, fs=fs,
                      first=first, second=second,

@@ -19,10 +19,10 @@ def main(protocol):
     seeds = params["cv"]["seeds"]
     models_root = Path(cv_models_dir(protocol, 0)).parent
     jobs = fold_jobs(params["cv"]["folds"], params["databases"], cfg, models_root, seeds)
-    runs = score_folds(jobs, seeds, "data/raw/nstdb", cfg, params["extract"])
+    runs = score_folds(jobs, seeds, "data/raw/nstdb", cfg, params["extract"], params["averaging"])
     summary = result(runs, cfg)
     write_json(f"metrics/{protocol}/noise_cv.json", {
-        "protocol": protocol, "records": len(jobs), **summary,
+        "protocol": protocol, "records": len(jobs), "averaging": params["averaging"], **summary,
         "per_seed": {str(seed): run for seed, run in runs.items()}})
     write_csv(f"plots/{protocol}/noise_cv.csv", plots.noise_stress_by_snr(summary, "noisy"))
     title = (f"Noise stress test on the CV: {protocol} fold models on their {len(jobs)} "

@@ -22,10 +22,11 @@ def main(protocol):
     cfg = stage_group(params["noise_stress"], "noise_stress", protocol)
     folds, seeds, fold = params["cv"]["folds"], params["cv"]["seeds"], cfg["fold"]
     fold_dir = cv_models_dir(protocol, fold)
-    runs = score_fold_models(f"data/raw/{cfg['database']}", fold_dir, seeds)
+    runs = score_fold_models(f"data/raw/{cfg['database']}", fold_dir, seeds,
+                             params["averaging"])
     summary = over_seeds(list(runs.values()))
     head = {"protocol": protocol, "fold": fold, "held_out_records": folds[fold],
-            "seeds": seeds, "models": fold_dir}
+            "seeds": seeds, "models": fold_dir, "averaging": params["averaging"]}
     write_json("metrics/noise_stress.json", {**head, "snr": summary["snr"], "all": summary["all"],
                                              "scopes": summary["scopes"],
                                              "tolerance_ms": summary["tolerance_ms"],

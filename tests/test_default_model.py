@@ -60,11 +60,15 @@ def fake_repository(root, model_from):
 def test_package_model_copies_the_locked_model_and_nothing_else(tmp_path, monkeypatch):
     monkeypatch.setattr(package_model, "PACKAGED_DIR", tmp_path / "pkg")
     monkeypatch.setattr(package_model, "ADAPT_FILE", tmp_path / "adapt.json")
+    monkeypatch.setattr(package_model, "AVERAGING_FILE", tmp_path / "averaging.json")
     fake_repository(tmp_path, PACKAGED_DIR)
     params = (ROOT / "params.yaml").read_text()
-    (tmp_path / "params.yaml").write_text(params.replace("steps: 50", "steps: 51"))
+    assert "  neighbours: 20 " in params
+    (tmp_path / "params.yaml").write_text(params.replace("steps: 50", "steps: 51").replace(
+        "  neighbours: 20 ", "  neighbours: 7 "))
     assert package(tmp_path) == dvc_dir_hash(PACKAGED_DIR)
     assert json.loads((tmp_path / "adapt.json").read_text())["steps"] == 51  # its params' adapt
+    assert json.loads((tmp_path / "averaging.json").read_text())["neighbours"] == 7
     for name in ("config.json", "params.msgpack"):
         assert (tmp_path / "pkg" / name).read_bytes() == (PACKAGED_DIR / name).read_bytes()
     # Retrained, but dvc.lock not updated: refused, the packaged copy left as it was.

@@ -124,11 +124,13 @@ def test_cv_noise_test_counts_as_noise_stress_does(tmp_path, model_dir):  # noqa
     wfdb.wrsamp("c", fs=FS, units=["mV"], sig_name=["MLII"], p_signal=x[:, None], fmt=["16"],
                 write_dir=str(tmp_path))
     wfdb.wrann("c", "atr", samples[order], list(marks[order]), write_dir=str(tmp_path))
-    extract = load_params()["extract"]
+    params = load_params()
+    extract, averaging = params["extract"], params["averaging"]
     models = [load_model(model_dir)]
-    detected, calls = classified(x, FS, extract, models)
+    detected, calls = classified(x, FS, extract, models, averaging)
     flutter = (detected >= onset) & (detected <= end)
     assert flutter.sum() >= 20 and (calls[0][flutter] == Q).all()
-    counts = record_counts(tmp_path / "c", None, extract, models, None, [CLEAN])[CLEAN][0]
+    counts = record_counts(tmp_path / "c", None, extract, models, None, [CLEAN],
+                           averaging)[CLEAN][0]
     counted = within(detected, noisy_stretches(len(x), FS)) & ~inside(detected, [[onset, end]])
     assert counts["cm"].sum() + counts["extra"].sum() == counted.sum()

@@ -43,17 +43,24 @@ def nstdb_like(signal, fs, amplitude, pieces, snr, rng):
     return noisy
 
 
-def looks(signal, fs, extract_cfg, models):
+def looks(signal, fs, extract_cfg, models, averaging):
     """(detected beats, [(first-look probabilities, second-look inputs x, second-look
-    probabilities)] per model) as `predict --detect` computes them (second_look.py)."""
+    probabilities)] per model) as `predict --detect` computes them: averaged with their
+    look-alikes (params `averaging`, beat_averaging.py), then the second look (second_look.py)."""
+    from .beat_averaging import averaged
     from .extract import beats_from_signal
     from .second_look import second_look
     from .train import predict_probs
 
+    def smooth(x):
+        return averaged(x, averaging, extract_cfg["target_fs"], extract_cfg["window_before_s"])
+
     peaks, x, rr = detected_beats(signal, fs, extract_cfg)
+    x = smooth(x)
 
     def beats_at(mask):
-        return beats_from_signal(signal, fs, peaks[mask], extract_cfg)
+        x, rr, kept = beats_from_signal(signal, fs, peaks[mask], extract_cfg)
+        return smooth(x), rr, kept
 
     runs = []
     for model in models:
@@ -66,7 +73,7 @@ def looks(signal, fs, extract_cfg, models):
     return peaks, runs
 
 
-def classified(signal, fs, extract_cfg, models):
+def classified(signal, fs, extract_cfg, models, averaging):
     """(detected beats, [predicted classes per model]) as `predict --detect` makes them: the
     second look's calls (noise detections: Q), the quality gate, then Q inside detected
     ventricular flutter / fibrillation."""
@@ -74,13 +81,13 @@ def classified(signal, fs, extract_cfg, models):
     from .quality import gated_classes
     from .vf_detection import detect_vf
 
-    peaks, runs = looks(signal, fs, extract_cfg, [model for model, _ in models])
+    peaks, runs = looks(signal, fs, extract_cfg, [model for model, _ in models], averaging)
     flutter = inside(peaks, detect_vf(lambda a, b: signal[a:b], len(signal), fs))
     return peaks, [np.where(flutter, Q, gated_classes(config, seen, second.argmax(1), Q))
                    for (_, config), (_, seen, second) in zip(models, runs, strict=True)]
 
 
-def record_counts(path, lead, extract_cfg, models, pieces, conditions):
+def record_counts(path, lead, extract_cfg, models, pieces, conditions, averaging):
     """{condition: [beat_counts per model]} of one record, its noisy stretches outside marked
     VF episodes only, as noise_stress counts (each condition's noise drawn by the record's
     name and the condition's place in the list)."""
@@ -97,7 +104,7 @@ def record_counts(path, lead, extract_cfg, models, pieces, conditions):
     for i, condition in enumerate(conditions):
         rng = seed_of(Path(path).name, i)
         peaks, predictions = classified(nstdb_like(signal, fs, amplitude, pieces, condition,
-                                                   rng), fs, extract_cfg, models)
+                                                   rng), fs, extract_cfg, models, averaging)
         matched = pair_beats(peaks, samples, MATCH_TOLERANCE_S * fs)
         out[condition] = [beat_counts(peaks, predicted, samples, labels.astype(np.int64),
                                       matched, within(peaks, stretches) & ~inside(peaks, episodes),
@@ -125,9 +132,9 @@ def fold_jobs(folds, databases, cfg, models_root, seeds, raw_root="data/raw"):
     return jobs
 
 
-def score_folds(jobs, seeds, nstdb_dir, cfg, extract_cfg, progress=True):
+def score_folds(jobs, seeds, nstdb_dir, cfg, extract_cfg, averaging, progress=True):
     """{seed: {condition: statistics}}: `jobs` [(record path, lead, [model dirs, one per seed])]
-    (each record with its fold's models), params noise_cv `cfg`."""
+    (each record with its fold's models), params noise_cv `cfg`, params `averaging`."""
     from tqdm import tqdm
 
     from .checkpoint import load_model
@@ -141,7 +148,8 @@ def score_folds(jobs, seeds, nstdb_dir, cfg, extract_cfg, progress=True):
         key = tuple(map(str, model_dirs))
         if key not in loaded:  # one fold's models at a time
             loaded = {key: [load_model(d) for d in model_dirs]}
-        by_condition = record_counts(path, lead, extract_cfg, loaded[key], pieces, conditions)
+        by_condition = record_counts(path, lead, extract_cfg, loaded[key], pieces, conditions,
+                                     averaging)
         for condition, runs in by_condition.items():
             for seed, c in zip(seeds, runs, strict=True):
                 counts[seed][condition].append(c)

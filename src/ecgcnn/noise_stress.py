@@ -165,10 +165,12 @@ def noise_stress_result(counts, models, vf_seconds=None):
                                               if snr_of(name) == snr)) for snr in snrs}}
 
 
-def score_noise_stress(nstdb_dir, model_dirs, records=NOISY_RECORDS, progress=True):
+def score_noise_stress(nstdb_dir, model_dirs, records=NOISY_RECORDS, progress=True,
+                       averaging=None):
     """Score the noisy records of `nstdb_dir`, each with the model of `model_dirs` for its
-    patient ({"118": dir, "119": dir}: one that never saw it, for an honest test); returns
-    noise_stress_result. Each model is loaded once."""
+    patient ({"118": dir, "119": dir}: one that never saw it, for an honest test), detected
+    beats averaged by params `averaging` (None: the package's); returns noise_stress_result.
+    Each model is loaded once."""
     from tqdm import tqdm
 
     from .checkpoint import load_model
@@ -183,7 +185,8 @@ def score_noise_stress(nstdb_dir, model_dirs, records=NOISY_RECORDS, progress=Tr
     for name in tqdm(records, desc="noise stress", unit="record", disable=not progress):
         path = Path(nstdb_dir) / name
         patient = patient_of(name)
-        frame = predict_record(path, model_dirs[patient], detect=True, model=models[patient])
+        frame = predict_record(path, model_dirs[patient], detect=True, model=models[patient],
+                               averaging=averaging)
         counts[name] = record_counts(path, frame)
         vf_seconds[name] = duration(frame.attrs["vf_detected"]) / frame.attrs["fs"]
     return noise_stress_result(counts, model_dirs, vf_seconds)
@@ -220,15 +223,16 @@ def over_seeds(results):
             "vf_detected_s": over_runs([r["vf_detected_s"] for r in results])}
 
 
-def score_fold_models(nstdb_dir, fold_dir, seeds, progress=True):
+def score_fold_models(nstdb_dir, fold_dir, seeds, averaging=None, progress=True):
     """{seed: noise_stress_result} of the models of one cross-validation fold
     (`fold_dir`/seed<s>: they never saw the fold's patients), each model scoring both
-    patients' records."""
+    patients' records (params `averaging`: see score_noise_stress)."""
     runs = {}
     for seed in seeds:
         model_dir = Path(fold_dir) / f"seed{seed}"
         if not (model_dir / "config.json").is_file():
             raise EcgError(f"{model_dir}: no model (the cv stage of this fold writes it)")
         runs[seed] = score_noise_stress(nstdb_dir, dict.fromkeys(NOISE_STRESS_PATIENTS,
-                                                                 model_dir), progress=progress)
+                                                                 model_dir),
+                                        progress=progress, averaging=averaging)
     return runs

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import yaml
 
+from .beat_averaging import AVERAGING_FILE
 from .default_model import ADAPT_FILE, PACKAGED_DIR, trained_dir
 from .io import EcgError, atomic_path
 
@@ -44,18 +45,21 @@ def locked_hash(lock_file, out):
     raise EcgError(f"{lock_file}: no stage writes {out}")
 
 
-def package_adapt(root="."):
-    """Write params.yaml's `adapt` group (under `root`) into the package: the adaptation knobs
-    `ecgcnn predict --adapt-from` uses (adapt.config_for)."""
+def package_params(root="."):
+    """Write params.yaml's `adapt` and `averaging` groups (under `root`) into the package: the
+    knobs `ecgcnn predict` uses with --adapt-from (adapt.config_for) and with detected beats
+    (beat_averaging.packaged)."""
     from .io import write_json
     from .params import load_params
 
-    write_json(ADAPT_FILE, load_params(Path(root) / "params.yaml")["adapt"])
+    params = load_params(Path(root) / "params.yaml")
+    write_json(ADAPT_FILE, params["adapt"])
+    write_json(AVERAGING_FILE, params["averaging"])
 
 
 def package(root="."):
-    """Copy the trained default model into PACKAGED_DIR, and params adapt beside it; returns
-    the model's hash."""
+    """Copy the trained default model into PACKAGED_DIR, and params adapt and averaging beside
+    it; returns the model's hash."""
     root = Path(root)
     source = trained_dir(root)
     want = locked_hash(root / "dvc.lock", source.relative_to(root).as_posix())
@@ -67,7 +71,7 @@ def package(root="."):
                        "so that the model is the committed run's)")
     with atomic_path(PACKAGED_DIR) as tmp:
         shutil.copytree(source, tmp)
-    package_adapt(root)
+    package_params(root)
     return have
 
 

@@ -341,6 +341,18 @@ class NoiseCV(Group):
         min_length=1, description="Only these held-out records; null: all of the databases.")
 
 
+class Averaging(Group):
+    neighbours: int = Field(ge=0, le=500, description="Beats on each side a detected beat may be "
+                                                      "averaged with (beat_averaging.py); 0: "
+                                                      "off.")
+    strength: float = Field(gt=0, description="How unlike a neighbour may be and still count, "
+                                              "in units of the local noise power.")
+    span_s: list[float] = Field(min_length=2, max_length=2,
+                                description="[start, end]: seconds from the R peak (negative: "
+                                            "before it) where beats are compared, the QRS "
+                                            "complex.")
+
+
 class Quality(Group):
     threshold: float = Field(ge=0, lt=1, description="Beats whose quality index (quality.py, "
                              "in (0, 1]) is below this are called Q (unclassifiable); 0: off, "
@@ -419,6 +431,8 @@ class Params(Group):
                                      "(stage noisy).")
     noise_cv: NoiseCV = Field(description="The noise stress test on the cross-validation "
                                           "(stage noise_cv).")
+    averaging: Averaging = Field(description="Detected beats averaged with their look-alikes "
+                                             "(beat_averaging.py).")
     protocols: Protocols
 
 
@@ -434,6 +448,7 @@ def check_rules(params, devices=None):
             f"must be below the Nyquist frequency extract.target_fs / 2 = "
             f"{extract['target_fs'] / 2:g}")
     yield from quality_rules(params["quality"], extract)
+    yield from averaging_rules(params["averaging"]["span_s"], extract)
     batch = params["train"]["batch_size"]
     if devices and batch % devices:
         yield ("train", "batch_size"), batch, f"must be a multiple of the {devices} devices"
@@ -533,6 +548,18 @@ def quality_rules(cfg, extract):
     if cfg["stop_s"] > extract["window_after_s"]:
         yield ("quality", "stop_s"), cfg["stop_s"], (
             f"must be inside the beat window: at or before extract.window_after_s = "
+            f"{extract['window_after_s']:g}")
+
+
+def averaging_rules(span_s, extract):
+    """The compared span runs forwards inside the beat window. Yields (path, value, why)."""
+    start, stop = span_s
+    if stop <= start:
+        yield ("averaging", "span_s"), list(span_s), "its end must be after its start"
+    if start < -extract["window_before_s"] or stop > extract["window_after_s"]:
+        yield ("averaging", "span_s"), list(span_s), (
+            f"must be inside the beat window: -extract.window_before_s = "
+            f"{-extract['window_before_s']:g} to extract.window_after_s = "
             f"{extract['window_after_s']:g}")
 
 

@@ -7,7 +7,9 @@ normalisation as the training beats, with the extract params saved in the model 
 and the probabilities come from `train.predict_probs`.
 
 Beat positions come from the recording's beat annotations when it has them, else from a QRS
-detector (detection.py: wfdb's GQRS, its peaks moved onto the R peak).
+detector (detection.py: wfdb's GQRS, its peaks moved onto the R peak). Detected beats are
+averaged with their look-alikes in the record (beat_averaging.py) and take a second look
+without the detections called Q (second_look.py).
 """
 
 import threading
@@ -17,6 +19,8 @@ import numpy as np
 import pandas as pd
 
 from .aami import CLASSES
+from .beat_averaging import averaged
+from .beat_averaging import packaged as packaged_averaging
 from .checkpoint import load_model
 from .detection import MATCH_TOLERANCE_S, detect_in_stretches, pair_beats
 from .episodes import describe, describe_detected, detection_counts, flagged, inside
@@ -84,12 +88,13 @@ def start_model(model_dir, model=None):
 
 
 def predict_file(path, model_dir, annotations="atr", detect=False, lead=None, model=None,
-                 fs=None, adapt=None):
+                 fs=None, adapt=None, averaging=None):
     """(recording, beats frame) of any supported file (`readers.read_recording`): the lead
     is `lead`, else the one the model was trained on (MLII or lead II, else the first
     signal); `fs` for files that do not state theirs. `adapt`: {"annotations": EXT,
     "beats": k or None, "minutes": m or None}, the labelled beats the model adapts to
-    (adapt.labelled_beats). See `classify_recording`."""
+    (adapt.labelled_beats). `averaging`: params averaging for detected beats (None: the
+    package's). See `classify_recording`."""
     from .chunks import CHUNK_S
 
     check_exists(path, annotations)  # a bad file is reported before the model is loaded
@@ -104,17 +109,19 @@ def predict_file(path, model_dir, annotations="atr", detect=False, lead=None, mo
         labels = (*labelled_beats(base, adapt["annotations"], recording.fs, recording.samples,
                                   adapt.get("beats"), adapt.get("minutes")),
                   adapt.get("minutes"), config_for(model_dir))
-    return recording, classify_recording(recording, model, detect, warm_up, model_dir, labels)
+    return recording, classify_recording(recording, model, detect, warm_up, model_dir, labels,
+                                         averaging)
 
 
 def predict_record(record, model_dir, annotations="atr", detect=False, lead=None, model=None,
-                   fs=None, adapt=None):
+                   fs=None, adapt=None, averaging=None):
     """The beats frame of `predict_file`."""
-    return predict_file(record, model_dir, annotations, detect, lead, model, fs, adapt)[1]
+    return predict_file(record, model_dir, annotations, detect, lead, model, fs, adapt,
+                        averaging)[1]
 
 
 def classify_recording(recording, model, detect=False, warm_up=None, model_dir="model",
-                       labels=None):
+                       labels=None, averaging=None):
     """One row per classified beat: sample, time_s, predicted, p_N..p_Q (+ reference).
 
     Beats are the recording's annotated beats when it has them and `detect` is False, else
@@ -127,7 +134,9 @@ def classify_recording(recording, model, detect=False, warm_up=None, model_dir="
     minutes or None, params adapt): expert-labelled beats the model adapts to for this
     recording (adapt.py); each is paired with a classified beat within MATCH_TOLERANCE_S, the
     `labelled` column holds its class, and those beats (and, with learning minutes, every
-    beat before their end) are left out of the scores (`scorable`).
+    beat before their end) are left out of the scores (`scorable`). Detected beats are
+    averaged with their look-alikes (beat_averaging.py; `averaging`: params averaging, None:
+    the package's) and take a second look (second_look.py).
     """
     from .chunks import beats_in_chunks
     from .quality import add_quality
@@ -177,10 +186,18 @@ def classify_recording(recording, model, detect=False, warm_up=None, model_dir="
     def classify(x, rr):
         return predict_probs(model, x, rr, batch_size=PREDICT_BATCH)
 
+    def smooth(x):
+        return averaged(x, averaging, cfg["target_fs"], cfg["window_before_s"])
+
+    def beats_without(mask):  # the beats in `mask` as the only detections, averaged
+        x, rr, kept = beats_at(samples[mask])[1:4]
+        return smooth(x), rr, kept
+
     noise = np.zeros(len(samples), dtype=bool)
     if detecting:  # detections called Q are noise: the others classified again without them
-        x, rr, probs, noise = second_look(x, rr, classify(x, rr),
-                                          lambda mask: beats_at(samples[mask])[1:4], classify)
+        averaging = packaged_averaging() if averaging is None else averaging
+        x = smooth(x)
+        x, rr, probs, noise = second_look(x, rr, classify(x, rr), beats_without, classify)
     elif labels is None:
         probs = classify(x, rr)
     if labels is not None:
@@ -224,6 +241,7 @@ def classify_recording(recording, model, detect=False, warm_up=None, model_dir="
         "episodes": {"marked": episodes.tolist(), "flutter_waves": waves,
                      "annotations": recording.episode_file} if len(episodes) else None,
         "vf_detected": vf.tolist() if vf is not None else None,
+        "averaging": averaging if detecting else None,
     }
     if detecting and recording.episode_file:  # an annotation file: its episodes (or none)
         frame.attrs["vf_detection"] = detection_counts(vf, episodes)

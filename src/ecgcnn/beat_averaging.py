@@ -1,0 +1,92 @@
+"""Detected beats averaged with their look-alikes in the record: the noise falls, the shape stays.
+
+In noise a wide N beat (a bundle-branch block's) looks like a V beat: that is most of what is
+left of the stress test's false V calls (docs/experiments.md, round 10). But a record repeats
+its beats, so each detected beat is averaged with the neighbours that look like it, as
+non-local means averages look-alike patches of an image. Neighbour j weighs, for beat i,
+
+    exp(-max(d2_ij - 2 noise_i, 0) / (strength * noise_i))
+
+d2_ij: their mean squared difference over the QRS complex (params `span_s` around the R
+peak); noise_i: the noise power there around beat i (the lower quartile, over beat i and its
+neighbours, of the beat-minus-template power). Two beats of one shape differ by about twice
+the noise power, so they average; a V beat differs from its N neighbours by far more than
+the noise and keeps its own shape. Clean, the noise power is small and so is the averaging.
+
+Channel 0 (the beat) is averaged and channel 1 (beat minus the record template) follows it:
+the template, the median of ~300 beats, is averaged already. The RR features are untouched.
+Only detected beats are averaged (`predict --detect`, the noise tests): annotated beats are
+scored as the evaluate and cv stages score them. Chosen on the CV noise test (round 11).
+
+params `averaging`: `neighbours` on each side (0: off), `strength`, `span_s`. `ecgcnn
+predict` uses the committed run's (`averaging_defaults.json`, copied by `make
+package-model`).
+"""
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from .io import EcgError
+
+FLOOR_PERCENTILE = 25  # the lower quartile: the beats of the usual shape, not the ectopic ones
+AVERAGING_FILE = Path(__file__).with_name("averaging_defaults.json")  # the committed run's
+
+
+def packaged():
+    """The committed run's params `averaging` (what `ecgcnn predict` uses)."""
+    try:
+        return json.loads(AVERAGING_FILE.read_text())
+    except (OSError, ValueError) as e:
+        raise EcgError(f"{AVERAGING_FILE}: not an averaging config ({type(e).__name__}: {e})"
+                       ) from e
+
+
+def shifted(a, offset):
+    """a[i + offset] in row i, NaN past the ends."""
+    out = np.full(a.shape, np.nan)
+    n = len(a)
+    if offset >= 0:
+        out[:n - offset] = a[offset:]
+    else:
+        out[-offset:] = a[:n + offset]
+    return out
+
+
+def span_samples(span_s, fs, window_before_s):
+    """The slice of a beat window (at `fs`, the R peak `window_before_s` into it) from
+    span_s[0] to span_s[1] seconds from the R peak (the end excluded)."""
+    r = window_before_s * fs
+    return slice(int(round(r + span_s[0] * fs)), int(round(r + span_s[1] * fs)))
+
+
+def noise_power(residual, neighbours):
+    """Per beat: the FLOOR_PERCENTILE of the mean squared `residual` (beat minus template)
+    over the beat and its `neighbours` on each side."""
+    power = (residual ** 2).mean(1)
+    around = np.stack([shifted(power, o) for o in range(-neighbours, neighbours + 1)], 1)
+    return np.nanpercentile(around, FLOOR_PERCENTILE, axis=1)
+
+
+def averaged(x, cfg, fs, window_before_s):
+    """Beat windows x [n, L, 2] (at `fs`, the R peak `window_before_s` into each) with each
+    beat averaged with its look-alikes among cfg `neighbours` on each side (params
+    `averaging`; 0 neighbours: x itself)."""
+    k = cfg["neighbours"]
+    if k == 0 or len(x) < 2:
+        return x
+    part = span_samples(cfg["span_s"], fs, window_before_s)
+    beat = x[:, :, 0].astype(np.float64)
+    template = beat - x[:, :, 1]
+    noise = np.maximum(noise_power(x[:, part, 1].astype(np.float64), k), 1e-12)
+    total, weights = beat.copy(), np.ones(len(x))
+    for offset in (o for o in range(-k, k + 1) if o):
+        other = shifted(beat, offset)
+        d2 = ((beat[:, part] - other[:, part]) ** 2).mean(1)
+        w = np.exp(-np.maximum(d2 - 2 * noise, 0) / (cfg["strength"] * noise))
+        w = np.where(np.isnan(d2), 0.0, w)  # past the record's ends: no neighbour
+        total += w[:, None] * np.nan_to_num(other)
+        weights += w
+    mean = total / weights[:, None]
+    return np.stack([mean, mean - template], axis=2).astype(x.dtype)
