@@ -28,7 +28,7 @@ def target_count(n, strategy, target, max_upsample):
 def record_weights(records, power):
     """Draw weights of beats of one class: their record's count of them ** -power (0: every
     beat alike; 1: every record alike, so a patient with few beats of the class is not
-    drowned by one with thousands, e.g. MIT-BIH 208's 1 968 V beats)."""
+    drowned by one with many, e.g. MIT-BIH 208's V beats: 1 968 with its noisy copies)."""
     _, inverse, counts = np.unique(records, return_inverse=True, return_counts=True)
     weights = counts[inverse].astype(np.float64) ** -power
     return weights / weights.sum()
