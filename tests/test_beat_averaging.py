@@ -60,6 +60,14 @@ def test_clean_beats_are_left_as_they_are_and_zero_neighbours_is_off():
     assert averaged(one, CFG, FS, BEFORE_S) is one
 
 
+def test_a_recording_with_fewer_beats_than_neighbours_is_averaged_too():
+    x, clean, v = windows(noise_sd=0.15, n=6, every_v=100)  # 6 N beats, 20 neighbours asked
+    out = averaged(x, CFG, FS, BEFORE_S)
+    assert rms(out[:, :, 0], clean) < rms(x[:, :, 0], clean) / 1.8
+    two = averaged(x[:2], CFG, FS, BEFORE_S)
+    np.testing.assert_allclose(two[0, :, 0], two[1, :, 0], atol=0.05)  # alike: near one mean
+
+
 def test_more_strength_averages_more():
     x, clean, v = windows(noise_sd=0.15)
     errors = [rms(averaged(x, {**CFG, "strength": s}, FS, BEFORE_S)[~v, :, 0], clean[~v])

@@ -47,6 +47,8 @@ def shifted(a, offset):
     """a[i + offset] in row i, NaN past the ends."""
     out = np.full(a.shape, np.nan)
     n = len(a)
+    if abs(offset) >= n:
+        return out
     if offset >= 0:
         out[:n - offset] = a[offset:]
     else:
@@ -73,20 +75,21 @@ def averaged(x, cfg, fs, window_before_s):
     """Beat windows x [n, L, 2] (at `fs`, the R peak `window_before_s` into each) with each
     beat averaged with its look-alikes among cfg `neighbours` on each side (params
     `averaging`; 0 neighbours: x itself)."""
-    k = cfg["neighbours"]
-    if k == 0 or len(x) < 2:
+    k, n = cfg["neighbours"], len(x)
+    if k == 0 or n < 2:
         return x
     part = span_samples(cfg["span_s"], fs, window_before_s)
     beat = x[:, :, 0].astype(np.float64)
     template = beat - x[:, :, 1]
     noise = np.maximum(noise_power(x[:, part, 1].astype(np.float64), k), 1e-12)
-    total, weights = beat.copy(), np.ones(len(x))
-    for offset in (o for o in range(-k, k + 1) if o):
-        other = shifted(beat, offset)
-        d2 = ((beat[:, part] - other[:, part]) ** 2).mean(1)
-        w = np.exp(-np.maximum(d2 - 2 * noise, 0) / (cfg["strength"] * noise))
-        w = np.where(np.isnan(d2), 0.0, w)  # past the record's ends: no neighbour
-        total += w[:, None] * np.nan_to_num(other)
-        weights += w
+    qrs = beat[:, part]
+    total, weights = beat.copy(), np.ones(n)
+    for offset in range(1, min(k, n - 1) + 1):  # beats i and i + offset, each other's neighbour
+        d2 = ((qrs[:-offset] - qrs[offset:]) ** 2).mean(1)
+        for to, of in ((slice(None, -offset), slice(offset, None)),
+                       (slice(offset, None), slice(None, -offset))):
+            w = np.exp(-np.maximum(d2 - 2 * noise[to], 0) / (cfg["strength"] * noise[to]))
+            total[to] += w[:, None] * beat[of]
+            weights[to] += w
     mean = total / weights[:, None]
     return np.stack([mean, mean - template], axis=2).astype(x.dtype)
