@@ -80,16 +80,18 @@ def averaged(x, cfg, fs, window_before_s):
         return x
     part = span_samples(cfg["span_s"], fs, window_before_s)
     beat = x[:, :, 0].astype(np.float64)
-    template = beat - x[:, :, 1]
     noise = np.maximum(noise_power(x[:, part, 1].astype(np.float64), k), 1e-12)
     qrs = beat[:, part]
-    total, weights = beat.copy(), np.ones(n)
+    total, weights, product = beat.copy(), np.ones(n), np.empty_like(beat)
     for offset in range(1, min(k, n - 1) + 1):  # beats i and i + offset, each other's neighbour
         d2 = ((qrs[:-offset] - qrs[offset:]) ** 2).mean(1)
         for to, of in ((slice(None, -offset), slice(offset, None)),
                        (slice(offset, None), slice(None, -offset))):
             w = np.exp(-np.maximum(d2 - 2 * noise[to], 0) / (cfg["strength"] * noise[to]))
-            total[to] += w[:, None] * beat[of]
+            total[to] += np.multiply(w[:, None], beat[of], out=product[:n - offset])
             weights[to] += w
-    mean = total / weights[:, None]
-    return np.stack([mean, mean - template], axis=2).astype(x.dtype)
+    mean = np.divide(total, weights[:, None], out=total)
+    out = np.empty_like(x)
+    out[:, :, 0] = mean
+    out[:, :, 1] = mean - (beat - x[:, :, 1])  # against the same template
+    return out
