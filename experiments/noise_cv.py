@@ -4,19 +4,49 @@ other params averaging.
 
     python experiments/noise_cv.py MODELS OUT.json [--seeds 0 1 2]
         [--neighbours K] [--strength H] [--span START END] [--records 118 203 ...]
+        [--first-look-raw]
 
 MODELS holds fold<f>/seed<s>/ model directories (models/cv/inter_patient_svdb: the
 pipeline's). Scored exactly as the noise_cv stage scores them (params noise_cv; params
 averaging unless overridden: --neighbours 0 is no averaging); writes its metrics JSON.
 Round 11's grid: `--records 118 119 203 109 208 108` (the records of most false V calls)
 with --strength 0.1 ... 2, then the whole CV for the two best.
+
+--first-look-raw (round 11, after the committed run): the first look, which decides what is
+noise, reads the windows as cut, and only the beats it keeps are averaged and classified
+again (also when no detection was called Q). Averaged, a noise detection may look like its
+real neighbours, so the first look calls fewer of them Q and the second keeps them as beats.
 """
 
 import argparse
 
+import numpy as np
+
+import ecgcnn.noise_cv as noise_cv
 from ecgcnn.io import write_json
-from ecgcnn.noise_cv import fold_jobs, result, score_folds
 from ecgcnn.params import load_params
+
+
+def raw_first_looks(signal, fs, extract_cfg, models, averaging):
+    """noise_cv.looks with the first look on raw windows, the second on averaged ones."""
+    from ecgcnn.beat_averaging import averaged
+    from ecgcnn.extract import beats_from_signal
+    from ecgcnn.noisy import detected_beats
+    from ecgcnn.train import predict_probs
+
+    peaks, x, rr = detected_beats(signal, fs, extract_cfg)
+    runs = []
+    for model in models:
+        first = predict_probs(model, x, rr, 4096)
+        noise = first.argmax(1) == noise_cv.Q
+        seen, probs = x.copy(), first.copy()
+        if (~noise).sum() >= 2:
+            x2, rr2, kept = beats_from_signal(signal, fs, peaks[~noise], extract_cfg)
+            x2 = averaged(x2, averaging, extract_cfg["target_fs"], extract_cfg["window_before_s"])
+            again = np.flatnonzero(~noise)[kept]
+            seen[again], probs[again] = x2, predict_probs(model, x2, rr2, 4096)
+        runs.append((first, seen, probs))
+    return peaks, runs
 
 
 def main():
@@ -28,6 +58,7 @@ def main():
     ap.add_argument("--strength", type=float)
     ap.add_argument("--span", type=float, nargs=2, metavar=("START_S", "END_S"))
     ap.add_argument("--records", type=int, nargs="+", help="only these held-out records")
+    ap.add_argument("--first-look-raw", action="store_true")
     args = ap.parse_args()
     cfg = load_params()["noise_cv"]
     cfg["records"] = args.records or cfg["records"]
@@ -35,15 +66,25 @@ def main():
     averaging = {**params["averaging"], **{k: v for k, v in [
         ("neighbours", args.neighbours), ("strength", args.strength),
         ("span_s", args.span)] if v is not None}}
-    jobs = fold_jobs(params["cv"]["folds"], params["databases"], cfg, args.models, args.seeds)
-    runs = score_folds(jobs, args.seeds, "data/raw/nstdb", cfg, params["extract"], averaging)
-    summary = result(runs, cfg)
+    if args.first_look_raw:
+        noise_cv.looks = raw_first_looks
+    jobs = noise_cv.fold_jobs(params["cv"]["folds"], params["databases"], cfg, args.models,
+                              args.seeds)
+    runs = noise_cv.score_folds(jobs, args.seeds, "data/raw/nstdb", cfg, params["extract"],
+                                averaging)
+    summary = noise_cv.result(runs, cfg)
     write_json(args.out, {"models": args.models, "records": len(jobs), "averaging": averaging,
+                          "first_look": "raw" if args.first_look_raw else "averaged",
                           **summary, "per_seed": {str(s): r for s, r in runs.items()}})
     for name, stats in [("clean", summary["clean"]),
                         *((k, v["noisy"]) for k, v in summary["snr"].items())]:
-        print(name, *(f"{k} {stats[k][s]['mean']:.3f}" for k in ("veb", "sveb", "qrs")
-                      for s in ("se", "ppv")), f"accuracy {stats['accuracy']['mean']:.3f}")
+        print(name, *(f"{k} {mean(stats[k][s])}" for k in ("veb", "sveb", "qrs")
+                      for s in ("se", "ppv")), f"accuracy {mean(stats['accuracy'])}")
+
+
+def mean(spread):
+    """A statistic's mean over seeds, or bxb's '-' where no seed defines it."""
+    return "-" if spread is None else f"{spread['mean']:.3f}"
 
 
 if __name__ == "__main__":
