@@ -3,7 +3,8 @@ pipeline did not train, e.g. a candidate of experiments/cv_sweep.py --save-model
 other params averaging.
 
     python experiments/noise_cv.py MODELS OUT.json [--seeds 0 1 2]
-        [--neighbours K] [--strength H] [--span START END] [--records 118 203 ...]
+        [--neighbours K] [--strength H] [--vote-strength H] [--span START END]
+        [--records 118 203 ...]
         [--first-look-raw]
 
 MODELS holds fold<f>/seed<s>/ model directories (models/cv/inter_patient_svdb: the
@@ -19,34 +20,16 @@ real neighbours, so the first look calls fewer of them Q and the second keeps th
 """
 
 import argparse
-
-import numpy as np
+from functools import partial
 
 import ecgcnn.noise_cv as noise_cv
 from ecgcnn.io import write_json
 from ecgcnn.params import load_params
 
 
-def raw_first_looks(signal, fs, extract_cfg, models, averaging):
-    """noise_cv.looks with the first look on raw windows, the second on averaged ones."""
-    from ecgcnn.beat_averaging import averaged
-    from ecgcnn.extract import beats_from_signal
-    from ecgcnn.noisy import detected_beats
-    from ecgcnn.train import predict_probs
-
-    peaks, x, rr = detected_beats(signal, fs, extract_cfg)
-    runs = []
-    for model in models:
-        first = predict_probs(model, x, rr, 4096)
-        noise = first.argmax(1) == noise_cv.Q
-        seen, probs = x.copy(), first.copy()
-        if (~noise).sum() >= 2:
-            x2, rr2, kept = beats_from_signal(signal, fs, peaks[~noise], extract_cfg)
-            x2 = averaged(x2, averaging, extract_cfg["target_fs"], extract_cfg["window_before_s"])
-            again = np.flatnonzero(~noise)[kept]
-            seen[again], probs[again] = x2, predict_probs(model, x2, rr2, 4096)
-        runs.append((first, seen, probs))
-    return peaks, runs
+def raw_first_look(classify):
+    """The first look on the windows as cut: neither averaged nor voted."""
+    return lambda x, rr: (x, classify(x, rr))
 
 
 def main():
@@ -56,6 +39,7 @@ def main():
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--neighbours", type=int)
     ap.add_argument("--strength", type=float)
+    ap.add_argument("--vote-strength", type=float)
     ap.add_argument("--span", type=float, nargs=2, metavar=("START_S", "END_S"))
     ap.add_argument("--records", type=int, nargs="+", help="only these held-out records")
     ap.add_argument("--first-look-raw", action="store_true")
@@ -65,9 +49,10 @@ def main():
     params = load_params(protocol=cfg["protocol"])
     averaging = {**params["averaging"], **{k: v for k, v in [
         ("neighbours", args.neighbours), ("strength", args.strength),
+        ("vote_strength", args.vote_strength),
         ("span_s", args.span)] if v is not None}}
     if args.first_look_raw:
-        noise_cv.looks = raw_first_looks
+        noise_cv.looks = partial(noise_cv.looks, first_look=raw_first_look)
     jobs = noise_cv.fold_jobs(params["cv"]["folds"], params["databases"], cfg, args.models,
                               args.seeds)
     runs = noise_cv.score_folds(jobs, args.seeds, "data/raw/nstdb", cfg, params["extract"],

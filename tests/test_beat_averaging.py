@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from test_predict import model_dir, record  # noqa: F401  (fixtures)
 
-from ecgcnn.beat_averaging import AVERAGING_FILE, averaged
+from ecgcnn.beat_averaging import AVERAGING_FILE, averaged, looked, unlikeness, voted
 from ecgcnn.io import EcgError
 from ecgcnn.params import load_params, validate
 from ecgcnn.predict import predict_record
@@ -16,7 +16,7 @@ from ecgcnn.predict import predict_record
 ROOT = Path(__file__).resolve().parents[1]
 PARAMS = load_params(ROOT / "params.yaml")
 FS, BEFORE_S, L = 180.0, 0.25, 126
-CFG = {"neighbours": 20, "strength": 1.0, "span_s": [-0.1, 0.15]}
+CFG = {"neighbours": 20, "strength": 1.0, "span_s": [-0.1, 0.15], "vote_strength": 1.0}
 R = int(BEFORE_S * FS)
 t = np.arange(L)
 N_SHAPE = np.exp(-0.5 * ((t - R) / 2.0) ** 2) + 0.3 * np.exp(-0.5 * ((t - R - 50) / 8.0) ** 2)
@@ -98,6 +98,59 @@ def test_a_bad_span_is_one_error_naming_it(span, expected):
     with pytest.raises(EcgError) as e:
         validate(params)
     assert str(e.value).startswith(expected), str(e.value)
+
+
+def probs_of(rows):
+    return np.asarray(rows, dtype=np.float32)
+
+
+def test_a_v_call_among_look_alikes_called_n_is_voted_down_and_its_rhythm_kept():
+    x, _, v = windows(noise_sd=0.15)
+    n = len(x)
+    probs = np.tile(probs_of([0.9, 0.05, 0.04, 0.005, 0.005]), (n, 1))
+    probs[v] = [0.01, 0.01, 0.97, 0.005, 0.005]  # the real V beats: called V
+    wrong = 100  # an N beat in noise called V, its rhythm premature (S above N)
+    assert not v[wrong]
+    probs[wrong] = [0.1, 0.3, 0.58, 0.01, 0.01]
+    out = voted(probs, unlikeness(x, CFG, FS, BEFORE_S), CFG, probs.argmax(1) != 4)
+    assert out[wrong].argmax() == 1 and out[wrong, 2] < 0.15  # S, its own rhythm's call
+    assert out[wrong, 1] / out[wrong, 0] == pytest.approx(3.0, rel=1e-4)
+    # an isolated V has no look-alike: its call stands
+    assert (out[v].argmax(1) == 2).all() and (out[v, 2] > 0.9).all()
+    assert (out[~v].argmax(1)[np.arange(n)[~v] != wrong] == 0).all()
+    np.testing.assert_allclose(out.sum(1), 1, atol=1e-5)
+
+
+def test_noise_calls_neither_vote_nor_are_voted_and_strength_zero_is_off():
+    x, _, _ = windows(noise_sd=0.15, every_v=1000)
+    n = len(x)
+    probs = np.tile(probs_of([0.97, 0.01, 0.01, 0.005, 0.005]), (n, 1))
+    noise = np.arange(n) % 10 == 3
+    probs[noise] = [0.0, 0.0, 0.45, 0.0, 0.55]  # Q calls leaning V: not voters
+    probs[50] = [0.4, 0.0, 0.6, 0.0, 0.0]
+    unlike = unlikeness(x, CFG, FS, BEFORE_S)
+    out = voted(probs, unlike, CFG, ~noise)
+    np.testing.assert_array_equal(out[noise], probs[noise])
+    alone = voted(probs, unlike, CFG, np.arange(n) == 50)  # no other voter: nothing changes
+    np.testing.assert_allclose(alone, probs, atol=1e-6)
+    assert out[50].argmax() == 0
+    assert voted(probs, unlike, {**CFG, "vote_strength": 0}, ~noise) is probs
+    assert voted(probs, unlike, {**CFG, "neighbours": 0}, ~noise) is probs
+
+
+def test_looked_averages_then_classifies_then_votes():
+    x, _, v = windows(noise_sd=0.15)
+    seen_by_model = []
+
+    def classify(x, rr):
+        seen_by_model.append(x)
+        p = np.tile(probs_of([0.9, 0.05, 0.04, 0.005, 0.005]), (len(x), 1))
+        p[100] = [0.3, 0.1, 0.6, 0.0, 0.0]
+        return p
+
+    seen, probs = looked(x, None, classify, CFG, {"target_fs": FS, "window_before_s": BEFORE_S})
+    np.testing.assert_array_equal(seen_by_model[0], averaged(x, CFG, FS, BEFORE_S))
+    assert seen is seen_by_model[0] and probs[100].argmax() == 0
 
 
 def test_the_packaged_averaging_is_params_yaml_s():

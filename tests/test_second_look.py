@@ -20,6 +20,16 @@ def one_hot(classes):
     return np.eye(len(CLASSES))[classes]
 
 
+def looks_as(first, then):
+    """A look that answers `first` (probabilities) the first time, then `then(x, rr)`."""
+    calls = []
+
+    def look(x, rr):
+        calls.append(len(x))
+        return x, first if len(calls) == 1 else then(x, rr)
+    return look
+
+
 def by_rhythm(x, rr):
     """A stand-in model that reads only RR: early on both sides (an interval split in two) is
     noise, early before only is a premature V beat, anything else N."""
@@ -36,7 +46,8 @@ def test_noise_keeps_its_call_and_the_other_beats_are_classified_again():
         asked.append(mask.copy())
         return np.ones((3, 3, 2)), np.full((3, 2), 7.0), np.ones(3, dtype=bool)
 
-    x2, rr2, probs, noise = second_look(x, rr, first, beats_at, lambda x, rr: one_hot([N] * 3))
+    _, x2, rr2, probs, noise = second_look(x, rr, beats_at,
+                                           looks_as(first, lambda x, rr: one_hot([N] * 3)))
     assert noise.tolist() == [False, True, False, True, False]
     assert asked[0].tolist() == [True, False, True, False, True]
     assert probs.argmax(1).tolist() == [N, Q, N, Q, N]
@@ -50,8 +61,21 @@ def test_without_noise_or_with_one_beat_left_nothing_is_classified_again():
 
     x, rr = np.zeros((3, 3, 2)), np.zeros((3, 2))
     for first in (one_hot([N, V, N]), one_hot([Q, N, Q])):
-        _, _, probs, noise = second_look(x, rr, first, never, never)
+        _, _, _, probs, noise = second_look(x, rr, never, looks_as(first, never))
         assert (probs == first).all() and noise.sum() == (first.argmax(1) == Q).sum()
+
+
+def test_another_first_look_is_always_followed_by_the_look():
+    x, rr = np.zeros((3, 3, 2)), np.zeros((3, 2))
+
+    def beats_at(mask):
+        return np.ones((3, 3, 2)), np.ones((3, 2)), np.ones(3, dtype=bool)
+
+    first, seen, _, probs, noise = second_look(
+        x, rr, beats_at, lambda x, rr: (x + 2, one_hot([N, N, N])),
+        first_look=lambda x, rr: (x, one_hot([N, V, N])))
+    assert first.argmax(1).tolist() == [N, V, N] and not noise.any()
+    assert probs.argmax(1).tolist() == [N, N, N] and (seen == 3).all()
 
 
 def test_a_beat_the_second_look_cannot_cut_keeps_its_first_look():
@@ -60,8 +84,8 @@ def test_a_beat_the_second_look_cannot_cut_keeps_its_first_look():
     def beats_at(mask):  # the second of the three beats left cannot be cut
         return np.ones((2, 3, 2)), np.ones((2, 2)), np.array([True, False, True])
 
-    _, rr2, probs, _ = second_look(x, rr, one_hot([N, Q, V, N]), beats_at,
-                                   lambda x, rr: one_hot([N, N]))
+    _, _, rr2, probs, _ = second_look(x, rr, beats_at, looks_as(one_hot([N, Q, V, N]),
+                                                                lambda x, rr: one_hot([N, N])))
     assert probs.argmax(1).tolist() == [N, Q, V, N]
     assert rr2[:, 0].tolist() == [1, 0, 0, 1]
 
@@ -84,7 +108,7 @@ def test_an_extra_detection_no_longer_makes_the_next_beat_premature():
     def beats_at(mask):
         return beats_from_signal(signal, fs, peaks[mask], EXTRACT_CFG)
 
-    _, rr2, probs, noise = second_look(x, rr, first, beats_at, by_rhythm)
+    _, _, rr2, probs, noise = second_look(x, rr, beats_at, lambda x, rr: (x, by_rhythm(x, rr)))
     assert np.flatnonzero(noise).tolist() == [at_spike]
     assert (probs.argmax(1)[~noise] == N).all()
     assert abs(rr2[at_spike + 1, PREV]) < 0.05  # a regular interval again

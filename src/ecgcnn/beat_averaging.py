@@ -28,9 +28,11 @@ from pathlib import Path
 
 import numpy as np
 
+from .aami import CLASSES
 from .io import EcgError
 
 FLOOR_PERCENTILE = 25  # the lower quartile: the beats of the usual shape, not the ectopic ones
+V, Q = CLASSES.index("V"), CLASSES.index("Q")
 AVERAGING_FILE = Path(__file__).with_name("averaging_defaults.json")  # the committed run's
 
 
@@ -71,27 +73,92 @@ def noise_power(residual, neighbours):
     return np.nanpercentile(around, FLOOR_PERCENTILE, axis=1)
 
 
-def averaged(x, cfg, fs, window_before_s):
-    """Beat windows x [n, L, 2] (at `fs`, the R peak `window_before_s` into each) with each
-    beat averaged with its look-alikes among cfg `neighbours` on each side (params
-    `averaging`; 0 neighbours: x itself)."""
+def offsets(k):
+    """The neighbours' offsets, one column each in `unlikeness`: -k ... -1, 1 ... k."""
+    return np.r_[-k:0, 1:k + 1]
+
+
+def unlikeness(x, cfg, fs, window_before_s):
+    """[n, 2k] for beat windows x [n, L, 2] and their cfg `neighbours` k on each side (columns:
+    `offsets(k)`): max(d2 - 2 noise_i, 0) / noise_i, how much more beat i and that neighbour
+    differ over the QRS than two beats of one shape would (inf: no such neighbour). A
+    neighbour's weight is exp(-unlikeness / strength)."""
     k, n = cfg["neighbours"], len(x)
+    out = np.full((n, 2 * k), np.inf)
     if k == 0 or n < 2:
-        return x
+        return out
     part = span_samples(cfg["span_s"], fs, window_before_s)
-    beat = x[:, :, 0].astype(np.float64)
     noise = np.maximum(noise_power(x[:, part, 1].astype(np.float64), k), 1e-12)
-    qrs = beat[:, part]
-    total, weights, product = beat.copy(), np.ones(n), np.empty_like(beat)
+    qrs = x[:, part, 0].astype(np.float64)
     for offset in range(1, min(k, n - 1) + 1):  # beats i and i + offset, each other's neighbour
         d2 = ((qrs[:-offset] - qrs[offset:]) ** 2).mean(1)
-        for to, of in ((slice(None, -offset), slice(offset, None)),
-                       (slice(offset, None), slice(None, -offset))):
-            w = np.exp(-np.maximum(d2 - 2 * noise[to], 0) / (cfg["strength"] * noise[to]))
-            total[to] += np.multiply(w[:, None], beat[of], out=product[:n - offset])
-            weights[to] += w
-    mean = np.divide(total, weights[:, None], out=total)
+        out[:-offset, k + offset - 1] = np.maximum(d2 - 2 * noise[:-offset], 0) / noise[:-offset]
+        out[offset:, k - offset] = np.maximum(d2 - 2 * noise[offset:], 0) / noise[offset:]
+    return out
+
+
+def neighbour_sum(values, weights):
+    """Per beat: sum over its neighbours j (columns of `weights`, see `unlikeness`) of
+    weights[i, j] * values[i + offset_j]."""
+    k, n = weights.shape[1] // 2, len(values)
+    total = np.zeros(values.shape, dtype=np.float64)
+    product = np.empty_like(total)  # one buffer: a 24-hour record's windows are ~110 MB
+    for j, offset in enumerate(offsets(k)):
+        if abs(offset) >= n:
+            continue
+        to, of = ((slice(None, -offset), slice(offset, None)) if offset > 0
+                  else (slice(-offset, None), slice(None, offset)))
+        w = weights[to, j].reshape(-1, *[1] * (values.ndim - 1))
+        total[to] += np.multiply(w, values[of], out=product[:n - abs(offset)])
+    return total
+
+
+def averaged(x, cfg, fs, window_before_s, unlike=None):
+    """Beat windows x [n, L, 2] (at `fs`, the R peak `window_before_s` into each) with each
+    beat averaged with its look-alikes among cfg `neighbours` on each side (params
+    `averaging`; 0 neighbours: x itself). `unlike`: their `unlikeness`, if computed."""
+    if cfg["neighbours"] == 0 or len(x) < 2:
+        return x
+    if unlike is None:
+        unlike = unlikeness(x, cfg, fs, window_before_s)
+    weights = np.exp(-unlike / cfg["strength"])
+    beat = x[:, :, 0].astype(np.float64)
+    mean = (beat + neighbour_sum(beat, weights)) / (1 + weights.sum(1))[:, None]
     out = np.empty_like(x)
     out[:, :, 0] = mean
     out[:, :, 1] = mean - (beat - x[:, :, 1])  # against the same template
     return out
+
+
+def voted(probs, unlike, cfg, voters):
+    """Class probabilities [n, 5] with each beat's V share the weighted mean of its own and
+    its look-alikes' (weights exp(-unlike / cfg `vote_strength`); only `voters`, a mask,
+    count, and a beat outside it keeps its probabilities), its other classes rescaled to the
+    rest. Whether a beat is ventricular is its shape's question, which its look-alikes answer
+    with less noise; N against S is its own rhythm's. cfg `vote_strength` 0 (or no
+    neighbours): probs as they are."""
+    if not cfg.get("vote_strength") or cfg["neighbours"] == 0 or len(probs) < 2:
+        return probs
+    weights = np.exp(-unlike / cfg["vote_strength"])
+    p = probs.astype(np.float64)
+    voting = np.where(voters, p[:, V], 0.0)
+    counted = neighbour_sum(voters.astype(np.float64), weights)
+    share = (p[:, V] + neighbour_sum(voting, weights)) / (1 + counted)
+    rest = 1 - p[:, V]
+    out = p * np.where(rest > 1e-12, (1 - share) / np.maximum(rest, 1e-12), 0.0)[:, None]
+    out[rest <= 1e-12] = (1 - share[rest <= 1e-12, None]) / (p.shape[1] - 1)
+    out[:, V] = share
+    out[~voters] = p[~voters]
+    return out.astype(probs.dtype)
+
+
+def looked(x, rr, classify, cfg, extract_cfg):
+    """(windows seen, probabilities) of detected beats' windows x [n, L, 2] as cut (extract
+    params `extract_cfg`): averaged with their look-alikes (params averaging `cfg`),
+    classified (`classify(x, rr)`: probabilities) and their V shares voted (`voted`; the beats
+    called Q, noise, neither voted nor voting)."""
+    fs, before = extract_cfg["target_fs"], extract_cfg["window_before_s"]
+    unlike = unlikeness(x, cfg, fs, before)
+    seen = averaged(x, cfg, fs, before, unlike)
+    probs = classify(seen, rr)
+    return seen, voted(probs, unlike, cfg, probs.argmax(1) != Q)

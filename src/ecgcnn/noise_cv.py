@@ -12,6 +12,7 @@ noisy training copies never read (their `em` is its 2-minute gaps). So the noise
 test's kind, never its stretches; the 12 noisy nstdb records stay for the stress test alone.
 """
 
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -43,32 +44,30 @@ def nstdb_like(signal, fs, amplitude, pieces, snr, rng):
     return noisy
 
 
-def looks(signal, fs, extract_cfg, models, averaging):
+def looks(signal, fs, extract_cfg, models, averaging, first_look=None):
     """(detected beats, [(first-look probabilities, second-look inputs x, second-look
     probabilities)] per model) as `predict --detect` computes them: averaged with their
-    look-alikes (params `averaging`, beat_averaging.py), then the second look (second_look.py)."""
-    from .beat_averaging import averaged
+    look-alikes and voted (params `averaging`, beat_averaging.looked), then the second look
+    (second_look.py). `first_look(classify)`: another first look (experiments/noise_cv.py)."""
+    from .beat_averaging import looked
     from .extract import beats_from_signal
     from .second_look import second_look
     from .train import predict_probs
 
-    def smooth(x):
-        return averaged(x, averaging, extract_cfg["target_fs"], extract_cfg["window_before_s"])
-
     peaks, x, rr = detected_beats(signal, fs, extract_cfg)
-    x = smooth(x)
 
     def beats_at(mask):
-        x, rr, kept = beats_from_signal(signal, fs, peaks[mask], extract_cfg)
-        return smooth(x), rr, kept
+        return beats_from_signal(signal, fs, peaks[mask], extract_cfg)
 
     runs = []
     for model in models:
         def classify(x, rr, model=model):
             return predict_probs(model, x, rr, 4096)
 
-        first = classify(x, rr)
-        seen, _, second, _ = second_look(x, rr, first, beats_at, classify)
+        first, seen, _, second, _ = second_look(
+            x, rr, beats_at, partial(looked, classify=classify, cfg=averaging,
+                                     extract_cfg=extract_cfg),
+            first_look and first_look(classify))
         runs.append((first, seen, second))
     return peaks, runs
 

@@ -351,6 +351,10 @@ class Averaging(Group):
                                 description="[start, end]: seconds from the R peak (negative: "
                                             "before it) where beats are compared, the QRS "
                                             "complex.")
+    vote_strength: float = Field(ge=0, description="How unlike a neighbour may be and still "
+                                                   "share its V call (beat_averaging.voted), "
+                                                   "in units of the local noise power; 0: no "
+                                                   "vote.")
 
 
 class Quality(Group):

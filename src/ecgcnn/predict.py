@@ -8,18 +8,20 @@ and the probabilities come from `train.predict_probs`.
 
 Beat positions come from the recording's beat annotations when it has them, else from a QRS
 detector (detection.py: wfdb's GQRS, its peaks moved onto the R peak). Detected beats are
-averaged with their look-alikes in the record (beat_averaging.py) and take a second look
-without the detections called Q (second_look.py).
+averaged with their look-alikes in the record, their V shares voted among them
+(beat_averaging.py), and take a second look without the detections called Q
+(second_look.py).
 """
 
 import threading
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .aami import CLASSES
-from .beat_averaging import averaged
+from .beat_averaging import looked
 from .beat_averaging import packaged as packaged_averaging
 from .checkpoint import load_model
 from .detection import MATCH_TOLERANCE_S, detect_in_stretches, pair_beats
@@ -135,8 +137,8 @@ def classify_recording(recording, model, detect=False, warm_up=None, model_dir="
     recording (adapt.py); each is paired with a classified beat within MATCH_TOLERANCE_S, the
     `labelled` column holds its class, and those beats (and, with learning minutes, every
     beat before their end) are left out of the scores (`scorable`). Detected beats are
-    averaged with their look-alikes (beat_averaging.py; `averaging`: params averaging, None:
-    the package's) and take a second look (second_look.py).
+    averaged with their look-alikes and voted (beat_averaging.py; `averaging`: params
+    averaging, None: the package's) and take a second look (second_look.py).
     """
     from .chunks import beats_in_chunks
     from .quality import add_quality
@@ -186,18 +188,14 @@ def classify_recording(recording, model, detect=False, warm_up=None, model_dir="
     def classify(x, rr):
         return predict_probs(model, x, rr, batch_size=PREDICT_BATCH)
 
-    def smooth(x):
-        return averaged(x, averaging, cfg["target_fs"], cfg["window_before_s"])
-
-    def beats_without(mask):  # the beats in `mask` as the only detections, averaged
-        x, rr, kept = beats_at(samples[mask])[1:4]
-        return smooth(x), rr, kept
+    def beats_without(mask):  # the beats in `mask` as the only detections
+        return beats_at(samples[mask])[1:4]
 
     noise = np.zeros(len(samples), dtype=bool)
     if detecting:  # detections called Q are noise: the others classified again without them
         averaging = packaged_averaging() if averaging is None else averaging
-        x = smooth(x)
-        x, rr, probs, noise = second_look(x, rr, classify(x, rr), beats_without, classify)
+        _, x, rr, probs, noise = second_look(x, rr, beats_without, partial(
+            looked, classify=classify, cfg=averaging, extract_cfg=cfg))
     elif labels is None:
         probs = classify(x, rr)
     if labels is not None:
