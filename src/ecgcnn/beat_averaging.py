@@ -18,9 +18,13 @@ the template, the median of ~300 beats, is averaged already. The RR features are
 Only detected beats are averaged (`predict --detect`, the noise tests): annotated beats are
 scored as the evaluate and cv stages score them. Chosen on the CV noise test (round 11).
 
-params `averaging`: `neighbours` on each side (0: off), `strength`, `span_s`. `ecgcnn
-predict` uses the committed run's (`averaging_defaults.json`, copied by `make
-package-model`).
+Averaged, a noisy N beat may still look V while most of its look-alikes are called N. So
+after each look its V share is voted among the same look-alikes (`voted`, weights
+exp(-unlikeness / vote_strength)); N against S stays its own rhythm's call (round 12).
+
+params `averaging`: `neighbours` on each side (0: off), `strength`, `span_s`,
+`vote_strength` (0: no vote). `ecgcnn predict` uses the committed run's
+(`averaging_defaults.json`, copied by `make package-model`).
 """
 
 import json
