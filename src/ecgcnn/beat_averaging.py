@@ -82,6 +82,13 @@ def offsets(k):
     return np.r_[-k:0, 1:k + 1]
 
 
+def qrs_and_noise(x, cfg, fs, window_before_s):
+    """(channel 0 over the QRS span, noise power per beat) of beat windows x [n, L, 2]."""
+    part = span_samples(cfg["span_s"], fs, window_before_s)
+    noise = np.maximum(noise_power(x[:, part, 1].astype(np.float64), cfg["neighbours"]), 1e-12)
+    return x[:, part, 0].astype(np.float64), noise
+
+
 def unlikeness(x, cfg, fs, window_before_s):
     """[n, 2k] for beat windows x [n, L, 2] and their cfg `neighbours` k on each side (columns:
     `offsets(k)`): max(d2 - 2 noise_i, 0) / noise_i, how much more beat i and that neighbour
@@ -91,13 +98,12 @@ def unlikeness(x, cfg, fs, window_before_s):
     out = np.full((n, 2 * k), np.inf)
     if k == 0 or n < 2:
         return out
-    part = span_samples(cfg["span_s"], fs, window_before_s)
-    noise = np.maximum(noise_power(x[:, part, 1].astype(np.float64), k), 1e-12)
-    qrs = x[:, part, 0].astype(np.float64)
+    qrs, noise = qrs_and_noise(x, cfg, fs, window_before_s)
     for offset in range(1, min(k, n - 1) + 1):  # beats i and i + offset, each other's neighbour
         d2 = ((qrs[:-offset] - qrs[offset:]) ** 2).mean(1)
-        out[:-offset, k + offset - 1] = np.maximum(d2 - 2 * noise[:-offset], 0) / noise[:-offset]
-        out[offset:, k - offset] = np.maximum(d2 - 2 * noise[offset:], 0) / noise[offset:]
+        for rows, column in ((slice(None, -offset), k + offset - 1), (slice(offset, None),
+                                                                     k - offset)):
+            out[rows, column] = np.maximum(d2 - 2 * noise[rows], 0) / noise[rows]
     return out
 
 
@@ -147,9 +153,9 @@ def voted(probs, unlike, cfg, voters):
         return probs
     weights = np.exp(-unlike / cfg["vote_strength"])
     p = probs.astype(np.float64)
-    voting = np.where(voters, p[:, V], 0.0)
-    counted = neighbour_sum(voters.astype(np.float64), weights)
-    share = (p[:, V] + neighbour_sum(voting, weights)) / (1 + counted)
+    counted, voting = neighbour_sum(np.stack([voters, np.where(voters, p[:, V], 0.0)], 1),
+                                    weights).T  # the voters' weights and their V shares
+    share = (p[:, V] + voting) / (1 + counted)
     rest = 1 - p[:, V]
     out = p * np.where(rest > 1e-12, (1 - share) / np.maximum(rest, 1e-12), 0.0)[:, None]
     out[rest <= 1e-12] = (1 - share[rest <= 1e-12, None]) / (p.shape[1] - 1)
