@@ -19,10 +19,10 @@ repro: venv
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/dvc repro
 
 # Two workers, one test module each: the end-to-end repro (one module, mostly one core)
-# runs beside all the other tests.
+# runs beside all the other tests. The 15 slowest are listed, to see where CI's time goes.
 test: venv
 	$(BIN)/ruff check src stages tests experiments bench
-	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/pytest -n 2 --dist loadfile
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/pytest -n 2 --dist loadfile --durations 15
 
 # No preallocation: on a GPU, JAX would reserve 75 % of its memory up front, and the
 # benchmark's child processes (training, predict) and PyTorch need their share.
