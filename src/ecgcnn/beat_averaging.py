@@ -82,13 +82,6 @@ def offsets(k):
     return np.r_[-k:0, 1:k + 1]
 
 
-def qrs_and_noise(x, cfg, fs, window_before_s):
-    """(channel 0 over the QRS span, noise power per beat) of beat windows x [n, L, 2]."""
-    part = span_samples(cfg["span_s"], fs, window_before_s)
-    noise = np.maximum(noise_power(x[:, part, 1].astype(np.float64), cfg["neighbours"]), 1e-12)
-    return x[:, part, 0].astype(np.float64), noise
-
-
 def unlikeness(x, cfg, fs, window_before_s):
     """[n, 2k] for beat windows x [n, L, 2] and their cfg `neighbours` k on each side (columns:
     `offsets(k)`): max(d2 - 2 noise_i, 0) / noise_i, how much more beat i and that neighbour
@@ -98,7 +91,9 @@ def unlikeness(x, cfg, fs, window_before_s):
     out = np.full((n, 2 * k), np.inf)
     if k == 0 or n < 2:
         return out
-    qrs, noise = qrs_and_noise(x, cfg, fs, window_before_s)
+    part = span_samples(cfg["span_s"], fs, window_before_s)
+    noise = np.maximum(noise_power(x[:, part, 1].astype(np.float64), k), 1e-12)
+    qrs = x[:, part, 0].astype(np.float64)
     for offset in range(1, min(k, n - 1) + 1):  # beats i and i + offset, each other's neighbour
         d2 = ((qrs[:-offset] - qrs[offset:]) ** 2).mean(1)
         for rows, column in ((slice(None, -offset), k + offset - 1), (slice(offset, None),
